@@ -1,0 +1,20 @@
+"""audit-ledger: performance-evaluation findings as an immutable, event-sourced ledger.
+
+>>> import ledger
+>>> ledger.LedgerError.__name__
+'LedgerError'
+"""
+
+from ledger.application import Ledger, open
+from ledger.errors import (
+    CalendarError,
+    LedgerError,
+    RubricError,
+    SchemaError,
+    TamperError,
+    ValidationError,
+)
+
+__all__ = ["CalendarError", "Ledger", "LedgerError", "RubricError", "SchemaError",
+           "TamperError", "ValidationError", "open"]
+__version__ = "0.1.0"

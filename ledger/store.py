@@ -1,0 +1,419 @@
+"""The append-only event store: one SQLite file, a hash chain, no rubric.
+
+Every event is a row of ``events``; triggers refuse UPDATE and DELETE, and each
+row's ``hash`` covers the previous row's hash, its envelope and its payload::
+
+    hash = sha256(prev_hash + "\\n" + envelope + "\\n" + payload)
+    envelope = JSON array [seq, id, type, schema_version, town, period,
+                           occurred_on, refers_to, recorded_at, actor]
+
+so changing, removing or reordering any row breaks every hash after it.
+
+>>> import tempfile, os
+>>> store = EventStore(os.path.join(tempfile.mkdtemp(), "doc.db"))
+>>> store.append(lambda reader: [NewEvent("e-1", "Note", 1, payload='{"id":"e-1"}')])
+1
+>>> store.head().seq
+1
+>>> store.verify()
+1
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+import sqlite_utils
+from attrs import frozen
+
+from ledger.errors import LedgerError, SchemaError, TamperError
+
+SCHEMA_VERSION = 1
+APPLICATION_ID = 0x4C444752  # "LDGR": marks a SQLite file as an audit ledger
+GENESIS_HASH = "0" * 64
+CHUNK = 2000
+
+COLUMNS = ("seq", "id", "type", "schema_version", "town", "period", "occurred_on",
+           "refers_to", "recorded_at", "actor", "payload", "prev_hash", "hash")
+
+GUARDS = {
+    "events_no_update": "CREATE TRIGGER events_no_update BEFORE UPDATE ON events "
+                        "BEGIN SELECT RAISE(ABORT, 'ledger events are append-only'); END",
+    "events_no_delete": "CREATE TRIGGER events_no_delete BEFORE DELETE ON events "
+                        "BEGIN SELECT RAISE(ABORT, 'ledger events are append-only'); END",
+}
+
+
+@frozen
+class NewEvent:
+    """An event ready to append: envelope fields and the canonical payload text."""
+
+    id: str
+    type: str
+    schema_version: int
+    town: str | None = None
+    period: str | None = None
+    occurred_on: str | None = None
+    refers_to: str | None = None
+    actor: str | None = None
+    payload: str = "{}"
+
+
+@frozen
+class StoredEvent:
+    """A row of the ledger, as appended."""
+
+    seq: int
+    id: str
+    type: str
+    schema_version: int
+    town: str | None
+    period: str | None
+    occurred_on: str | None
+    refers_to: str | None
+    recorded_at: str
+    actor: str | None
+    payload: str
+    prev_hash: str
+    hash: str
+
+    def same_content(self, new: NewEvent) -> bool:
+        """True when ``new`` is this event again (what a re-import may repeat)."""
+        return (self.type, self.schema_version, self.town, self.period, self.occurred_on,
+                self.refers_to, self.actor, self.payload) == (
+                new.type, new.schema_version, new.town, new.period, new.occurred_on,
+                new.refers_to, new.actor, new.payload)
+
+
+@frozen
+class Head:
+    seq: int
+    hash: str
+
+    def __str__(self) -> str:
+        return f"{self.seq}:{self.hash}"
+
+
+_envelope_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def event_hash(prev_hash: str, seq: int, e, recorded_at: str) -> str:
+    envelope = _envelope_json(
+        [seq, e.id, e.type, e.schema_version, e.town, e.period, e.occurred_on, e.refers_to,
+         recorded_at, e.actor])
+    return hashlib.sha256(f"{prev_hash}\n{envelope}\n{e.payload}".encode()).hexdigest()
+
+
+def format_timestamp(dt: datetime) -> str:
+    """UTC, microseconds, ``Z``: sorts as text in time order."""
+    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_timestamp(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+INSERT_SQL = f"INSERT INTO events ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+
+
+class StoreReader:
+    """Read access inside an append's transaction.
+
+    It sees the ledger as committed plus every event the batch has yielded so far,
+    including those still waiting in the current chunk.
+    """
+
+    def __init__(self, conn: sqlite3.Connection):
+        self._conn = conn
+        self._pending: dict[str, StoredEvent] = {}
+        self._pending_refs: dict[str, list[StoredEvent]] = {}
+
+    def _hold(self, stored: StoredEvent) -> None:
+        self._pending[stored.id] = stored
+        if stored.refers_to is not None:
+            self._pending_refs.setdefault(stored.refers_to, []).append(stored)
+
+    def _flushed(self) -> None:
+        self._pending.clear()
+        self._pending_refs.clear()
+
+    def get(self, event_id: str) -> StoredEvent | None:
+        """The event with this id, or None."""
+        if event_id in self._pending:
+            return self._pending[event_id]
+        row = self._conn.execute(f"SELECT {', '.join(COLUMNS)} FROM events WHERE id = ?",
+                                 (event_id,)).fetchone()
+        return StoredEvent(*row) if row else None
+
+    def referring(self, event_id: str) -> list[StoredEvent]:
+        """Events whose ``refers_to`` is ``event_id`` (corrections of it), in seq order."""
+        found = list(select_events(self._conn, refers_to=event_id))
+        return found + self._pending_refs.get(event_id, [])
+
+    def find(self, **criteria) -> list[StoredEvent]:
+        """Committed-or-flushed events matching ``criteria`` (see :func:`select_events`);
+        call it before yielding, as it does not see the current chunk."""
+        return list(select_events(self._conn, **criteria))
+
+
+def select_events(conn, *, type: str | Iterable[str] | None = None, town: str | None = None,
+                  period: str | None = None, refers_to: str | None = None,
+                  recorded_until: str | None = None, after_seq: int = 0) -> Iterator[StoredEvent]:
+    """Events matching every given criterion, in ``seq`` order (all values parameterised)."""
+    where, params = ["seq > ?"], [after_seq]
+    if type is not None:
+        types = [type] if isinstance(type, str) else list(type)
+        where.append(f"type IN ({', '.join('?' * len(types))})")
+        params += types
+    for column, value in (("town", town), ("period", period), ("refers_to", refers_to)):
+        if value is not None:
+            where.append(f"{column} = ?")
+            params.append(value)
+    if recorded_until is not None:
+        where.append("recorded_at <= ?")
+        params.append(recorded_until)
+    sql = f"SELECT {', '.join(COLUMNS)} FROM events WHERE {' AND '.join(where)} ORDER BY seq"
+    for row in conn.execute(sql, params):
+        yield StoredEvent(*row)
+
+
+class EventStore:
+    """The ledger file. Opening a missing file creates an empty ledger.
+
+    ``clock`` returns an aware datetime (tests inject one); ``timeout`` is how long a
+    writer waits for another process's transaction before giving up.
+    """
+
+    def __init__(self, path: str | Path, clock: Callable[[], datetime] | None = None,
+                 timeout: float = 60.0, synchronous: str = "FULL"):
+        self.path = Path(path)
+        self.clock = clock or _utcnow
+        self.timeout = timeout
+        try:
+            conn = sqlite3.connect(str(self.path), timeout=timeout, isolation_level=None,
+                                   check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise LedgerError(f"cannot open ledger {self.path}: {exc}") from None
+        self.conn = conn
+        self.db = sqlite_utils.Database(conn)
+        try:
+            self._prepare(synchronous)
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise SchemaError(f"{self.path} is not an audit ledger ({exc})") from None
+        except LedgerError:
+            conn.close()
+            raise
+
+    # -- schema -------------------------------------------------------------
+    def _prepare(self, synchronous: str) -> None:
+        conn = self.conn
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        tables = self.db.table_names()
+        if app_id == 0 and version == 0 and not tables:
+            self._create_schema()
+        elif app_id != APPLICATION_ID:
+            raise SchemaError(f"{self.path} is a SQLite file but not an audit ledger")
+        elif version > SCHEMA_VERSION:
+            raise SchemaError(
+                f"{self.path} has ledger schema {version}, newer than this version reads "
+                f"({SCHEMA_VERSION}); upgrade audit-ledger")
+        if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            self._write("PRAGMA journal_mode=WAL")
+        conn.execute(f"PRAGMA synchronous={synchronous}")
+
+    def _write(self, sql: str) -> None:
+        try:
+            self.conn.execute(sql)
+        except sqlite3.OperationalError as exc:
+            raise LedgerError(f"cannot write ledger {self.path}: {exc}") from None
+
+    def _create_schema(self) -> None:
+        conn = self.conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise LedgerError(f"cannot create ledger {self.path}: {exc}") from None
+        try:
+            if not self.db.table_names():
+                self.db["events"].create(
+                    {"seq": int, "id": str, "type": str, "schema_version": int, "town": str,
+                     "period": str, "occurred_on": str, "refers_to": str, "recorded_at": str,
+                     "actor": str, "payload": str, "prev_hash": str, "hash": str},
+                    pk="seq",
+                    not_null={"id", "type", "schema_version", "recorded_at", "payload",
+                              "prev_hash", "hash"},
+                )
+                self.db["events"].create_index(["id"], index_name="events_id", unique=True)
+                self.db["events"].create_index(["town", "period", "occurred_on"],
+                                               index_name="events_town_period")
+                self.db["events"].create_index(["recorded_at"], index_name="events_recorded_at")
+                self.db["events"].create_index(["refers_to"], index_name="events_refers_to")
+                self.db["events"].create_index(["type", "period"], index_name="events_type_period")
+                for sql in GUARDS.values():
+                    conn.execute(sql)
+                conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    # -- writing -------------------------------------------------------------
+    def append(self, prepare: Callable[[StoreReader], Iterable[NewEvent]]) -> int:
+        """Append what ``prepare(reader)`` yields, all in one transaction or nothing.
+
+        ``prepare`` runs inside ``BEGIN IMMEDIATE``, so what it reads (to validate
+        against the ledger) cannot change before the events are written; the reader
+        also sees the events it yielded earlier in the batch. ``prepare`` may be a
+        generator: events are written in chunks as they come, so a large import
+        runs in constant memory. Returns how many events were appended.
+        """
+        conn = self.conn
+        self._begin()
+        try:
+            head = self._head()
+            seq, prev = (head.seq, head.hash) if head else (0, GENESIS_HASH)
+            last = self._last_recorded_at()
+            reader = StoreReader(conn)
+            rows, count = [], 0
+            for e in prepare(reader):
+                seq += 1
+                now = self.clock()
+                last = now if last is None or now > last else last + timedelta(microseconds=1)
+                recorded_at = format_timestamp(last)
+                digest = event_hash(prev, seq, e, recorded_at)
+                stored = StoredEvent(seq, e.id, e.type, e.schema_version, e.town, e.period,
+                                     e.occurred_on, e.refers_to, recorded_at, e.actor,
+                                     e.payload, prev, digest)
+                reader._hold(stored)
+                rows.append((seq, e.id, e.type, e.schema_version, e.town, e.period,
+                             e.occurred_on, e.refers_to, recorded_at, e.actor, e.payload, prev,
+                             digest))
+                prev = digest
+                count += 1
+                if len(rows) >= CHUNK:
+                    conn.executemany(INSERT_SQL, rows)
+                    rows.clear()
+                    reader._flushed()
+            if rows:
+                conn.executemany(INSERT_SQL, rows)
+            conn.execute("COMMIT")
+            return count
+        except sqlite3.IntegrityError as exc:
+            conn.execute("ROLLBACK")
+            raise LedgerError(f"duplicate event id in one batch ({exc}); nothing was written") from None
+        except sqlite3.OperationalError as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise LedgerError(f"cannot write ledger {self.path}: {exc}; nothing was written") from None
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    def _begin(self) -> None:
+        # busy_timeout already waits for other writers; retry a few times on top of
+        # it because SQLite may report BUSY at once when it detects a deadlock risk.
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise LedgerError(f"cannot write ledger {self.path}: {exc}") from None
+                if time.monotonic() > deadline:
+                    raise LedgerError(
+                        f"ledger {self.path} stayed locked by another writer for "
+                        f"{self.timeout:.0f} s; nothing was written") from None
+                time.sleep(0.05)
+
+    def _last_recorded_at(self) -> datetime | None:
+        row = self.conn.execute("SELECT recorded_at FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+        return parse_timestamp(row[0]) if row else None
+
+    # -- reading -------------------------------------------------------------
+    def _head(self) -> Head | None:
+        row = self.conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+        return Head(*row) if row else None
+
+    def head(self) -> Head | None:
+        """The digest ``SEQ:HASH`` of the last event (None for an empty ledger)."""
+        return self._head()
+
+    def get(self, event_id: str) -> StoredEvent | None:
+        return StoreReader(self.conn).get(event_id)
+
+    def events(self, **criteria) -> Iterator[StoredEvent]:
+        """Stored events matching ``type``, ``town``, ``period``, ``refers_to``,
+        ``recorded_until`` (inclusive), in ``seq`` order."""
+        return select_events(self.conn, **criteria)
+
+    def count(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM events").fetchone()[0]
+
+    # -- verification ----------------------------------------------------------
+    def verify(self, digest: str | None = None) -> int:
+        """Re-hash the whole chain; raise :class:`TamperError` naming the first bad event.
+
+        Checks the guard triggers are in place, ``seq`` runs 1, 2, 3… without gaps,
+        each ``prev_hash`` is the previous ``hash`` and each ``hash`` is recomputed
+        equal. With ``digest`` (``SEQ:HASH`` from :meth:`head` taken earlier) it also
+        proves the ledger still holds that exact prefix. Returns the event count.
+        """
+        self._verify_guards()
+        want = _parse_digest(digest) if digest else None
+        prev, expected_seq = GENESIS_HASH, 1
+        sha256 = hashlib.sha256
+        dumps = _envelope_json
+        rows = self.conn.execute(f"SELECT {', '.join(COLUMNS)} FROM events ORDER BY seq")
+        for (seq, id_, type_, sv, town, period, occ, ref, rec, actor, payload, prev_hash,
+             digest_) in rows:
+            if seq != expected_seq:
+                raise TamperError(f"event seq {expected_seq} is missing (next is {seq}, id {id_!r})",
+                                  expected_seq)
+            if prev_hash != prev:
+                raise TamperError(f"event seq {seq} (id {id_!r}): prev_hash does not match the "
+                                  f"previous event's hash", seq)
+            envelope = dumps([seq, id_, type_, sv, town, period, occ, ref, rec, actor])
+            if sha256(f"{prev}\n{envelope}\n{payload}".encode()).hexdigest() != digest_:
+                raise TamperError(f"event seq {seq} (id {id_!r}): content does not match its hash",
+                                  seq)
+            if want and seq == want.seq and digest_ != want.hash:
+                raise TamperError(f"event seq {seq} (id {id_!r}) differs from digest {want}: "
+                                  f"the ledger was rewritten after the digest was taken", seq)
+            prev, expected_seq = digest_, expected_seq + 1
+        if want and want.seq >= expected_seq:
+            raise TamperError(f"digest {want} names event seq {want.seq}, but the ledger ends at "
+                              f"seq {expected_seq - 1}: events were removed", expected_seq)
+        return expected_seq - 1
+
+    def _verify_guards(self) -> None:
+        found = dict(self.conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'events'"))
+        for name, sql in GUARDS.items():
+            if found.get(name) != sql:
+                raise TamperError(f"the append-only guard {name} is missing or altered")
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def _parse_digest(text: str) -> Head:
+    seq, sep, digest = text.partition(":")
+    if not sep or not seq.isdigit() or len(digest) != 64 or int(seq) < 1 or \
+            any(c not in "0123456789abcdef" for c in digest):
+        raise LedgerError(f"malformed digest {text!r}: expected SEQ:HASH as printed by `head`")
+    return Head(int(seq), digest)
