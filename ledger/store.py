@@ -353,6 +353,11 @@ class EventStore:
         """The digest ``SEQ:HASH`` of the last event (None for an empty ledger)."""
         return self._head()
 
+    def last_recorded_at(self) -> str | None:
+        """``recorded_at`` of the last event: every event at or before it is committed."""
+        row = self.conn.execute("SELECT recorded_at FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+        return row[0] if row else None
+
     def get(self, event_id: str) -> StoredEvent | None:
         return StoreReader(self.conn).get(event_id)
 

@@ -1,0 +1,228 @@
+"""The application: records in, score cards out. The CLI is a thin layer over this.
+
+>>> import ledger, tempfile, os
+>>> from datetime import date
+>>> with ledger.open(os.path.join(tempfile.mkdtemp(), "audit.db")) as lg:
+...     lg.append([{"type": "adopt", "id": "a1", "period": "2017", "rubric": "taicang-2017"},
+...                {"type": "town", "id": "t1", "name": "沙溪镇"},
+...                {"type": "finding", "id": "f1", "town": "沙溪镇", "period": "2017",
+...                 "clause": "B06.1", "occurred_on": "2017-03-01", "quantity": 3}])
+...     card = lg.score("沙溪镇", "2017", as_of=date(2017, 6, 30))
+3
+>>> card.total, card.grade
+(Decimal('99.7'), '优秀')
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Callable, Iterable
+
+from ledger.errors import LedgerError
+from ledger.events import codec
+from ledger.importing import read_records
+from ledger.projections.card import ScoreCard
+from ledger.projections.diff import compare_sources, diff_boards, diff_cards
+from ledger.projections.explain import explain
+from ledger.projections.history import HistoryRow, history
+from ledger.publishing import Publication, Reproduction, publish, reproduce
+from ledger.projections.scoreboard import Scoreboard, rank
+from ledger.projections.scoring import score_card
+from ledger.projections.state import TownState, fold
+from ledger.rubric import Rubric, load_rubric_text, resolve_rubric
+from ledger.store import EventStore, Head, format_timestamp
+from ledger.timeparse import parse_as_of, parse_known_at
+from ledger.validation import validate_into
+
+
+class Ledger:
+    """An audit ledger on one SQLite file. Use :func:`ledger.open`."""
+
+    def __init__(self, path: str | Path, clock: Callable[[], datetime] | None = None,
+                 timeout: float = 60.0):
+        self.store = EventStore(path, clock=clock, timeout=timeout)
+        self.clock = self.store.clock
+
+    def __enter__(self) -> "Ledger":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.store.close()
+
+    # -- writing ---------------------------------------------------------------
+    def append(self, records: Iterable[dict]) -> int:
+        """Validate and append interchange records (dicts), all or nothing.
+
+        Returns how many events were appended (records already in the ledger with
+        identical content are skipped). Bad input raises LedgerError naming the
+        record (``record 3: field 'clause': …``) and appends nothing.
+        """
+        numbered = ((f"record {n}", rec) for n, rec in enumerate(records, start=1))
+        return self.store.append(lambda reader: validate_into(reader, numbered))
+
+    def import_file(self, path: str | Path, progress=None) -> int:
+        """Import a ``.jsonl`` or ``.csv`` file (see the interchange contract), all or nothing.
+
+        Errors name the file's line: ``line 7: field 'occurred_on': …``.
+        """
+        records = read_records(path, progress=progress)
+        return self.store.append(lambda reader: validate_into(reader, records))
+
+    # -- reading ---------------------------------------------------------------
+    def head(self) -> Head | None:
+        """The digest of the last event (``str(head)`` is ``SEQ:HASH``)."""
+        return self.store.head()
+
+    def verify(self, digest: str | None = None) -> int:
+        """Check the hash chain and guards (and a digest taken earlier); returns the count."""
+        return self.store.verify(digest)
+
+    def towns(self, known_at=None) -> list[str]:
+        """Registered town names, in registration order."""
+        known = self._known(known_at)
+        return [e.town for e in self.store.events(type="TownRegistered", recorded_until=known)]
+
+    def rubric_for(self, period: str, known_at=None) -> Rubric:
+        """The rubric adopted for ``period`` as the ledger stood at ``known_at``."""
+        known = self._known(known_at)
+        adopted = None
+        for e in self.store.events(type="RubricAdopted", period=period, recorded_until=known):
+            adopted = e
+        if adopted is None:
+            raise LedgerError(f"period {period!r} has no adopted rubric as known at {known}")
+        content = codec.decode(adopted.type, adopted.schema_version, adopted.payload).content
+        return load_rubric_text(content, origin=f"ledger event {adopted.id}")
+
+    def town_state(self, town: str, period: str, known_at=None) -> TownState:
+        """One town's findings and facts for a period, as known at ``known_at``."""
+        known = self._known(known_at)
+        rows = self.store.events(town=town, period=period, recorded_until=known)
+        return fold((codec.decode(e.type, e.schema_version, e.payload), e.recorded_at)
+                    for e in rows)
+
+    def score(self, town: str, period: str, as_of: date | str | None = None, known_at=None,
+              rubric: str | Rubric | None = None, source: str = "city") -> ScoreCard:
+        """A town's :class:`ScoreCard` at the end of ``as_of`` (default: the period's
+        last day), as the ledger knew it at ``known_at`` (default: now).
+
+        ``rubric`` (an id, a file path or a Rubric) scores the same events under
+        another edition; by default the edition adopted at ``known_at`` is used.
+        """
+        known = self._known(known_at)
+        scoring = self.scoring_rubric(period, known, rubric)
+        self._check_town(town, known)
+        if source not in ("city", "self"):
+            raise LedgerError(f"source must be 'city' or 'self', not {source!r}")
+        return score_card(scoring, self.town_state(town, period, known), town=town,
+                          as_of=self._as_of(as_of, scoring), known_at=known, source=source)
+
+    def scoreboard(self, period: str, as_of: date | str | None = None, known_at=None,
+                   rubric: str | Rubric | None = None, source: str = "city") -> Scoreboard:
+        """Every registered town's card, ranked (equal totals share a rank)."""
+        known = self._known(known_at)
+        scoring = self.scoring_rubric(period, known, rubric)
+        day = self._as_of(as_of, scoring)
+        cards = [score_card(scoring, self.town_state(t, period, known), town=t, as_of=day,
+                            known_at=known, source=source)
+                 for t in self.towns(known)]
+        return rank(period, day, known, cards)
+
+    # -- traceability ------------------------------------------------------------
+    def explain(self, town: str, period: str, clause: str | None = None, as_of=None,
+                known_at=None, rubric=None, source: str = "city") -> dict:
+        """The traced card as a tree: every indicator, clause (quoting the rubric) and event."""
+        card = self.score(town, period, as_of=as_of, known_at=known_at, rubric=rubric,
+                          source=source)
+        used = self.scoring_rubric(period, card.known_at, rubric)
+        return explain(card, self.town_state(town, period, card.known_at), used, clause)
+
+    def history(self, town: str, period: str, as_of=None, known_at=None, rubric=None,
+                source: str = "city") -> list[HistoryRow]:
+        """The score after every event that changed it, in recording order."""
+        known = self._known(known_at)
+        self._check_town(town, known)
+        fixed = self.scoring_rubric(period, known, rubric) if rubric is not None else None
+        rows = sorted(
+            list(self.store.events(town=town, period=period, recorded_until=known))
+            + list(self.store.events(type="RubricAdopted", period=period, recorded_until=known)),
+            key=lambda e: e.seq)
+        items = ((e.seq, e.recorded_at, codec.decode(e.type, e.schema_version, e.payload))
+                 for e in rows)
+        return history(items, town=town, as_of=parse_as_of(as_of) if as_of else None,
+                       source=source, rubric=fixed)
+
+    def diff(self, town: str | None, period: str, before: dict, after: dict) -> dict:
+        """Compare two cards (or, with ``town=None``, two scoreboards).
+
+        ``before``/``after`` hold ``as_of``, ``known_at`` and ``rubric`` keyword arguments.
+        """
+        if town is None:
+            return diff_boards(self.scoreboard(period, **before), self.scoreboard(period, **after))
+        a, b = self.score(town, period, **before), self.score(town, period, **after)
+        rubrics = (self.scoring_rubric(period, a.known_at, before.get("rubric")),
+                   self.scoring_rubric(period, b.known_at, after.get("rubric")))
+        later = max(a.known_at, b.known_at)
+        return diff_cards(a, b, state=self.town_state(town, period, later), rubrics=rubrics)
+
+    def compare(self, town: str, period: str, as_of=None, known_at=None) -> dict:
+        """Per clause, where the town's self-evaluation and the city's verification differ."""
+        known = self._known(known_at)
+        return compare_sources(self.score(town, period, as_of, known, source="self"),
+                               self.score(town, period, as_of, known, source="city"))
+
+    def close_period(self, period: str, event_id: str | None = None, actor: str | None = None) -> str:
+        """Close a period: later findings for it come only through appeal decisions."""
+        event_id = event_id or f"close-{period}"
+        self.append([{"type": "close", "id": event_id, "period": period,
+                      **({"actor": actor} if actor else {})}])
+        return event_id
+
+    def publish(self, period: str, town: str | None = None, as_of=None,
+                actor: str | None = None) -> Publication:
+        """Freeze a town's card (or, without ``town``, the scoreboard) as a ScorePublished event."""
+        return publish(self, period, town, as_of, actor)
+
+    def reproduce(self, publication_id: str) -> Reproduction:
+        """Recompute a publication from the ledger alone and compare hashes."""
+        return reproduce(self, publication_id)
+
+    # -- helpers ---------------------------------------------------------------
+    def _known(self, known_at) -> str:
+        if known_at is None:
+            # "Now" is the moment the ledger last changed: every event recorded at or
+            # before it is committed, while one being written right now may carry an
+            # earlier clock reading than ours. So the card is reproducible exactly.
+            return self.store.last_recorded_at() or format_timestamp(self.clock())
+        if isinstance(known_at, str) and known_at.endswith("Z") and len(known_at) == 27:
+            return known_at
+        return format_timestamp(parse_known_at(known_at))
+
+    def scoring_rubric(self, period: str, known_at=None, rubric=None) -> Rubric:
+        """The rubric a card uses: ``rubric`` (id, file or Rubric) if given, else the
+        edition adopted for ``period`` at ``known_at``."""
+        known = self._known(known_at)
+        if isinstance(rubric, Rubric):
+            return rubric
+        if rubric is not None:
+            return resolve_rubric(rubric)
+        return self.rubric_for(period, known)
+
+    def _as_of(self, as_of, rubric: Rubric) -> date:
+        return rubric.valid_to if as_of is None else parse_as_of(as_of)
+
+    def _check_town(self, town: str, known: str) -> None:
+        if town not in self.towns(known):
+            raise LedgerError(f"unknown town {town!r} (not registered as known at {known})")
+
+
+def open(path: str | Path, clock: Callable[[], datetime] | None = None,
+         timeout: float = 60.0) -> Ledger:
+    """Open (or create) the ledger file at ``path``.
+
+    ``clock`` returns an aware datetime for ``recorded_at`` (tests inject one).
+    """
+    return Ledger(path, clock=clock, timeout=timeout)

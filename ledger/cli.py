@@ -1,0 +1,298 @@
+"""The command line: a thin layer over :mod:`ledger.application`.
+
+Every error is one line on stderr beginning ``error:``; exit 1 for bad input,
+2 for a usage error. ``--json`` prints the contract's objects on stdout.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+import ledger
+from ledger.errors import LedgerError
+from ledger.projections.card import dumps
+from ledger.render import render_board, render_card
+from ledger.render_trace import render_compare, render_diff, render_explain, render_history
+
+
+def _open(ctx) -> ledger.Ledger:
+    path = ctx.obj["db"]
+    if path is None:
+        raise click.UsageError("--db PATH is required for this command")
+    return ledger.open(path)
+
+
+def _echo_json(data) -> None:
+    click.echo(dumps(data, indent=2))
+
+
+@click.group()
+@click.option("--db", "db", type=click.Path(dir_okay=False), default=None,
+              help="The ledger file (created if missing).")
+@click.version_option(ledger.__version__, prog_name="audit-ledger")
+@click.pass_context
+def cli(ctx, db):
+    """audit-ledger: an immutable, event-sourced ledger of performance-evaluation findings."""
+    ctx.ensure_object(dict)
+    ctx.obj["db"] = db
+
+
+@cli.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.pass_context
+def import_cmd(ctx, file):
+    """Import a .jsonl or .csv file of records, all or nothing."""
+    with _open(ctx) as lg:
+        bar = None
+        if sys.stderr.isatty():
+            import os
+            size = os.path.getsize(file) if os.path.exists(file) else 0
+            bar = click.progressbar(length=size, label="importing", file=sys.stderr)
+            bar.__enter__()
+        try:
+            n = lg.import_file(file, progress=bar.update if bar else None)
+        finally:
+            if bar:
+                bar.__exit__(None, None, None)
+        click.echo(f"imported {n} events from {file}; head {lg.head()}")
+
+
+@cli.command()
+@click.option("--digest", default=None, help="SEQ:HASH printed by `head` earlier.")
+@click.pass_context
+def verify(ctx, digest):
+    """Check the hash chain, the append-only guards and (optionally) an earlier digest."""
+    with _open(ctx) as lg:
+        n = lg.verify(digest)
+        extra = f"; holds the prefix {digest}" if digest else ""
+        click.echo(f"ok: {n} events, chain valid, append-only guards in place{extra}")
+
+
+@cli.command()
+@click.pass_context
+def head(ctx):
+    """Print the digest SEQ:HASH of the last event."""
+    with _open(ctx) as lg:
+        h = lg.head()
+        if h is None:
+            raise LedgerError("the ledger is empty: no head yet")
+        click.echo(str(h))
+
+
+def _score_options(f):
+    f = click.option("--json", "as_json", is_flag=True, help="Print the contract JSON.")(f)
+    f = click.option("--lang", type=click.Choice(["zh", "en"]), default="zh")(f)
+    f = click.option("--known-at", default=None, help="Timestamp (ISO 8601) or date.")(f)
+    f = click.option("--as-of", default=None, help="Date YYYY-MM-DD (default: period end).")(f)
+    return f
+
+
+@cli.command()
+@click.option("--town", required=True)
+@click.option("--period", required=True)
+@click.option("--rubric", default=None, help="Score under another edition (id or file).")
+@click.option("--source", type=click.Choice(["city", "self"]), default="city")
+@_score_options
+@click.pass_context
+def score(ctx, town, period, rubric, source, as_of, known_at, lang, as_json):
+    """One town's score card."""
+    with _open(ctx) as lg:
+        card = lg.score(town, period, as_of=as_of, known_at=known_at, rubric=rubric,
+                        source=source)
+        if as_json:
+            _echo_json(card.to_dict())
+        else:
+            used = lg.scoring_rubric(period, card.known_at, rubric)
+            click.echo(render_card(card, used, lang))
+
+
+@cli.command()
+@click.option("--period", required=True)
+@_score_options
+@click.pass_context
+def scoreboard(ctx, period, as_of, known_at, lang, as_json):
+    """Every town ranked by total."""
+    with _open(ctx) as lg:
+        board = lg.scoreboard(period, as_of=as_of, known_at=known_at)
+        click.echo(dumps(board.to_dict(), indent=2) if as_json else render_board(board, lang))
+
+
+@cli.command()
+@click.option("--town", required=True)
+@click.option("--period", required=True)
+@click.option("--clause", default=None, help="Only this clause's line.")
+@click.option("--rubric", default=None)
+@click.option("--source", type=click.Choice(["city", "self"]), default="city")
+@_score_options
+@click.pass_context
+def explain(ctx, town, period, clause, rubric, source, as_of, known_at, lang, as_json):
+    """Why were these points deducted? The card traced to rubric sentences and events."""
+    with _open(ctx) as lg:
+        tree = lg.explain(town, period, clause=clause, as_of=as_of, known_at=known_at,
+                          rubric=rubric, source=source)
+        click.echo(dumps(tree, indent=2) if as_json else render_explain(tree, lang))
+
+
+@cli.command()
+@click.option("--town", required=True)
+@click.option("--period", required=True)
+@click.option("--rubric", default=None)
+@click.option("--source", type=click.Choice(["city", "self"]), default="city")
+@_score_options
+@click.pass_context
+def history(ctx, town, period, rubric, source, as_of, known_at, lang, as_json):
+    """The score after every event that changed it, in recording order."""
+    with _open(ctx) as lg:
+        rows = [r.to_dict() for r in lg.history(town, period, as_of=as_of, known_at=known_at,
+                                                rubric=rubric, source=source)]
+        click.echo(dumps(rows, indent=2) if as_json else render_history(rows, lang))
+
+
+@cli.command()
+@click.option("--town", default=None, help="Omit to diff the whole scoreboard (rank changes).")
+@click.option("--period", required=True)
+@click.option("--from-known-at", default=None)
+@click.option("--to-known-at", default=None)
+@click.option("--from-as-of", default=None)
+@click.option("--to-as-of", default=None)
+@click.option("--from-rubric", default=None)
+@click.option("--to-rubric", default=None)
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def diff(ctx, town, period, from_known_at, to_known_at, from_as_of, to_as_of, from_rubric,
+         to_rubric, lang, as_json):
+    """What changed between two known_at, two as_of or two rubric editions."""
+    before = {"known_at": from_known_at, "as_of": from_as_of}
+    after = {"known_at": to_known_at, "as_of": to_as_of}
+    if town is not None:
+        before["rubric"], after["rubric"] = from_rubric, to_rubric
+    elif from_rubric or to_rubric:
+        raise click.UsageError("--from-rubric/--to-rubric need --town")
+    with _open(ctx) as lg:
+        # one "now" for both sides, so an unset side means the same moment
+        known = lg._known(None)
+        before["known_at"] = before["known_at"] or known
+        after["known_at"] = after["known_at"] or known
+        d = lg.diff(town, period, before, after)
+        click.echo(dumps(d, indent=2) if as_json else render_diff(d, lang))
+
+
+@cli.command()
+@click.option("--town", required=True)
+@click.option("--period", required=True)
+@_score_options
+@click.pass_context
+def compare(ctx, town, period, as_of, known_at, lang, as_json):
+    """Where the town's self-evaluation (自评) and the city's verification differ."""
+    with _open(ctx) as lg:
+        d = lg.compare(town, period, as_of=as_of, known_at=known_at)
+        click.echo(dumps(d, indent=2) if as_json else render_compare(d, lang))
+
+
+@cli.command()
+@click.option("--town", default=None, help="Omit to publish the whole scoreboard.")
+@click.option("--period", required=True)
+@click.option("--as-of", default=None)
+@click.option("--actor", default=None)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def publish(ctx, town, period, as_of, actor, as_json):
+    """Freeze a card (or the scoreboard) in the ledger; prints the publication id."""
+    with _open(ctx) as lg:
+        pub = lg.publish(period, town=town, as_of=as_of, actor=actor)
+        click.echo(dumps(pub.to_dict(), indent=2) if as_json else pub.id)
+
+
+@cli.command()
+@click.argument("publication_id")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def reproduce(ctx, publication_id, as_json):
+    """Recompute a publication from the ledger alone; exit 1 unless the hash matches."""
+    with _open(ctx) as lg:
+        r = lg.reproduce(publication_id)
+    if as_json:
+        click.echo(dumps(r.to_dict(), indent=2))
+    elif r.matches:
+        click.echo(f"ok: {r.id} reproduced, sha256 {r.sha256}")
+    if not r.matches:
+        raise LedgerError(f"{r.id} does not reproduce: published sha256 {r.published_sha256}, "
+                          f"recomputed {r.sha256}")
+
+
+@cli.command()
+@click.option("--period", required=True)
+@click.option("--id", "event_id", default=None, help="Event id (default close-PERIOD).")
+@click.option("--actor", default=None)
+@click.pass_context
+def close(ctx, period, event_id, actor):
+    """Close a period: findings then come only through appeal decisions."""
+    with _open(ctx) as lg:
+        click.echo(f"closed {period} ({lg.close_period(period, event_id, actor)})")
+
+
+@cli.group()
+def rubric():
+    """Show or check rubric files."""
+
+
+@rubric.command("show")
+@click.argument("rubric_ref")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh")
+def rubric_show(rubric_ref, lang):
+    """Print a rubric (bundled id or file) as a readable tree."""
+    from ledger.rubric import resolve_rubric
+    from ledger.rubric.render import render_tree
+    click.echo(render_tree(resolve_rubric(rubric_ref), lang=lang))
+
+
+@rubric.command("check")
+@click.argument("file", type=click.Path(dir_okay=False))
+def rubric_check(file):
+    """Validate a rubric file; errors name the file, the node and the key."""
+    from ledger.rubric import load_rubric
+    from ledger.rubric.render import check_summary
+    click.echo(check_summary(load_rubric(file)))
+
+
+@cli.command()
+@click.option("--town", default="沙溪镇", help="The town whose traced card is printed.")
+@click.pass_context
+def demo(ctx, town):
+    """Build the example 2017 ledger (./demo.db by default) and print its scoreboard."""
+    from ledger.demo import run_demo
+    click.echo(run_demo(ctx.obj["db"] or "demo.db", town))
+
+
+def main(argv=None) -> int:
+    try:
+        cli.main(args=argv, prog_name="python -m ledger", standalone_mode=False)
+        return 0
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("error: aborted", err=True)
+        return 1
+    except click.UsageError as exc:
+        click.echo(f"error: {exc.format_message()} (see --help)", err=True)
+        return 2
+    except click.ClickException as exc:
+        click.echo(f"error: {exc.format_message()}", err=True)
+        return 1
+    except LedgerError as exc:
+        click.echo(f"error: {_one_line(str(exc))}", err=True)
+        return 1
+    except KeyboardInterrupt:
+        click.echo("error: interrupted; nothing was written by the unfinished command", err=True)
+        return 130
+
+
+def _one_line(message: str) -> str:
+    return " ".join(message.split("\n"))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,49 @@
+"""Plain-text tables that line up with Chinese text (wide characters take 2 columns).
+
+>>> print(table(["镇", "总分"], [["沙溪镇", "93.7"], ["port", "100"]]))
+镇      总分
+------  ----
+沙溪镇  93.7
+port     100
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from decimal import Decimal
+
+from ledger.events.codec import decimal_text
+
+
+def width(text: str) -> int:
+    """Display columns: East Asian wide/fullwidth characters count 2."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def pad(text: str, cols: int, right: bool = False) -> str:
+    gap = " " * max(0, cols - width(text))
+    return gap + text if right else text + gap
+
+
+def num(d: Decimal | int | None) -> str:
+    return "" if d is None else decimal_text(Decimal(d))
+
+
+def _numeric(cell: str) -> bool:
+    try:
+        Decimal(cell.lstrip("+-"))
+        return True
+    except Exception:
+        return False
+
+
+def table(headers: list[str], rows: list[list[str]]) -> str:
+    """Left-aligned text, right-aligned numbers, two spaces between columns."""
+    cols = [max([width(h)] + [width(r[i]) for r in rows]) for i, h in enumerate(headers)]
+    right = [bool(rows) and all(_numeric(r[i]) or r[i] == "" for r in rows)
+             for i in range(len(headers))]
+    lines = ["  ".join(pad(h, cols[i], right[i]) for i, h in enumerate(headers)).rstrip(),
+             "  ".join("-" * c for c in cols)]
+    for r in rows:
+        lines.append("  ".join(pad(c, cols[i], right[i]) for i, c in enumerate(r)).rstrip())
+    return "\n".join(lines)
