@@ -2,6 +2,10 @@
 
 from ledger.events.codec import EventCodec, canonical_json, codec, decimal_text
 from ledger.events.types import (
+    AppealDecided,
+    AppealFiled,
+    PeriodClosed,
+    ScorePublished,
     EVENT_TYPES,
     FindingAmended,
     FindingRecorded,
@@ -13,6 +17,7 @@ from ledger.events.types import (
 )
 
 __all__ = [
+    "AppealDecided", "AppealFiled", "PeriodClosed", "ScorePublished",
     "EVENT_TYPES", "EventCodec", "FindingAmended", "FindingRecorded", "PaymentRecorded",
     "RecordRetracted", "ReportRecorded", "RubricAdopted", "TownRegistered",
     "canonical_json", "codec", "decimal_text",

@@ -154,3 +154,79 @@ EVENT_TYPES: dict[str, type] = {
     for cls in (TownRegistered, RubricAdopted, FindingRecorded, RecordRetracted,
                 FindingAmended, PaymentRecorded, ReportRecorded)
 }
+
+
+@frozen
+class AppealFiled:
+    """A town appeals (申诉) against findings."""
+
+    id: str
+    town: str
+    period: str
+    findings: tuple[str, ...]
+    grounds: str
+    actor: str | None = None
+    schema_version = 1
+
+    def envelope(self) -> dict:
+        return {"town": self.town, "period": self.period, "occurred_on": None, "refers_to": None}
+
+
+@frozen
+class AppealDecided:
+    """The decision on an appeal. An upheld or partly upheld decision is appended in
+    one transaction with the retractions/amendments it causes (their ``reason`` names it)."""
+
+    id: str
+    appeal: str
+    town: str
+    period: str
+    outcome: str  # "upheld" | "partly" | "rejected"
+    reason: str
+    decided_by: str
+    effects: tuple[str, ...] = ()  # ids of the corrections appended with it
+    actor: str | None = None
+    schema_version = 1
+
+    def envelope(self) -> dict:
+        return {"town": self.town, "period": self.period, "occurred_on": None,
+                "refers_to": self.appeal}
+
+
+@frozen
+class ScorePublished:
+    """A published score card (``town`` set) or scoreboard (``town`` None), frozen with
+    everything needed to reproduce it from the ledger alone."""
+
+    id: str
+    period: str
+    as_of: date
+    known_at: str
+    rubric_id: str
+    rubric_sha256: str
+    chain_head: str
+    content: str  # the canonical JSON of the card or scoreboard
+    sha256: str   # of ``content``'s UTF-8 bytes
+    town: str | None = None
+    actor: str | None = None
+    schema_version = 1
+
+    def envelope(self) -> dict:
+        return {"town": self.town, "period": self.period, "occurred_on": None, "refers_to": None}
+
+
+@frozen
+class PeriodClosed:
+    """The period's evaluation is closed: findings change only through appeal decisions."""
+
+    id: str
+    period: str
+    actor: str | None = None
+    schema_version = 1
+
+    def envelope(self) -> dict:
+        return {"town": None, "period": self.period, "occurred_on": None, "refers_to": None}
+
+
+EVENT_TYPES.update({cls.__name__: cls for cls in (AppealFiled, AppealDecided, ScorePublished,
+                                                  PeriodClosed)})
