@@ -19,6 +19,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Callable, Iterable
 
+from ledger import readmodel
 from ledger.errors import LedgerError
 from ledger.events import codec
 from ledger.importing import read_records
@@ -28,7 +29,7 @@ from ledger.projections.explain import explain
 from ledger.projections.history import HistoryRow, history
 from ledger.publishing import Publication, Reproduction, publish, reproduce
 from ledger.projections.scoreboard import Scoreboard, rank
-from ledger.projections.scoring import score_card
+from ledger.projections.scoring import check_as_of, score_card, score_evidence
 from ledger.projections.state import TownState, fold
 from ledger.rubric import Rubric, load_rubric_text, resolve_rubric
 from ledger.store import EventStore, Head, format_timestamp
@@ -43,6 +44,13 @@ class Ledger:
                  timeout: float = 60.0):
         self.store = EventStore(path, clock=clock, timeout=timeout)
         self.clock = self.store.clock
+        self._fast = readmodel.ensure(self.store.conn, self._head_seq())
+        if self._fast:
+            self.store.listeners.append(readmodel.on_chunk)
+
+    def _head_seq(self) -> int:
+        head = self.store.head()
+        return head.seq if head else 0
 
     def __enter__(self) -> "Ledger":
         return self
@@ -105,20 +113,39 @@ class Ledger:
                     for e in rows)
 
     def score(self, town: str, period: str, as_of: date | str | None = None, known_at=None,
-              rubric: str | Rubric | None = None, source: str = "city") -> ScoreCard:
+              rubric: str | Rubric | None = None, source: str = "city",
+              replay: bool = False) -> ScoreCard:
         """A town's :class:`ScoreCard` at the end of ``as_of`` (default: the period's
         last day), as the ledger knew it at ``known_at`` (default: now).
 
         ``rubric`` (an id, a file path or a Rubric) scores the same events under
         another edition; by default the edition adopted at ``known_at`` is used.
+        ``replay=True`` decodes and folds every event instead of reading the read
+        model (the reference the read model is tested against).
         """
         known = self._known(known_at)
         scoring = self.scoring_rubric(period, known, rubric)
         self._check_town(town, known)
         if source not in ("city", "self"):
             raise LedgerError(f"source must be 'city' or 'self', not {source!r}")
-        return score_card(scoring, self.town_state(town, period, known), town=town,
-                          as_of=self._as_of(as_of, scoring), known_at=known, source=source)
+        return self._card(scoring, town, period, known, self._as_of(as_of, scoring), source,
+                          replay)
+
+    def _card(self, rubric: Rubric, town: str, period: str, known: str, as_of: date,
+              source: str, replay: bool = False) -> ScoreCard:
+        if replay or not self._fresh_read_model():
+            return score_card(rubric, self.town_state(town, period, known), town=town,
+                              as_of=as_of, known_at=known, source=source)
+        check_as_of(rubric, as_of)
+        ev = readmodel.evidence(self.store.conn, town=town, period=period, known_at=known,
+                                as_of=as_of, source=source, in_rubric=rubric.has_clause)
+        return score_evidence(rubric, ev, town=town, as_of=as_of, known_at=known, source=source)
+
+    def _fresh_read_model(self) -> bool:
+        """The read model, caught up with events other writers may have appended."""
+        if self._fast and readmodel.applied_seq(self.store.conn) < self._head_seq():
+            self._fast = readmodel.ensure(self.store.conn, self._head_seq())
+        return self._fast
 
     def scoreboard(self, period: str, as_of: date | str | None = None, known_at=None,
                    rubric: str | Rubric | None = None, source: str = "city") -> Scoreboard:
@@ -126,9 +153,7 @@ class Ledger:
         known = self._known(known_at)
         scoring = self.scoring_rubric(period, known, rubric)
         day = self._as_of(as_of, scoring)
-        cards = [score_card(scoring, self.town_state(t, period, known), town=t, as_of=day,
-                            known_at=known, source=source)
-                 for t in self.towns(known)]
+        cards = [self._card(scoring, t, period, known, day, source) for t in self.towns(known)]
         return rank(period, day, known, cards)
 
     # -- traceability ------------------------------------------------------------

@@ -111,8 +111,15 @@ def event_hash(prev_hash: str, seq: int, e, recorded_at: str) -> str:
 
 
 def format_timestamp(dt: datetime) -> str:
-    """UTC, microseconds, ``Z``: sorts as text in time order."""
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """UTC, microseconds, ``Z``: sorts as text in time order.
+
+    >>> format_timestamp(datetime(2017, 3, 8, 10, 0, tzinfo=timezone(timedelta(hours=8))))
+    '2017-03-08T02:00:00.000000Z'
+    """
+    if dt.utcoffset():
+        dt = dt.astimezone(timezone.utc)
+    return "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ" % (
+        dt.year, dt.month, dt.day, dt.hour, dt.minute, dt.second, dt.microsecond)
 
 
 def parse_timestamp(text: str) -> datetime:
@@ -154,6 +161,16 @@ class StoreReader:
         row = self._conn.execute(f"SELECT {', '.join(COLUMNS)} FROM events WHERE id = ?",
                                  (event_id,)).fetchone()
         return StoredEvent(*row) if row else None
+
+    def get_many(self, ids: list[str]) -> list[StoredEvent]:
+        """Committed-or-flushed events with these ids (pending ones: use :meth:`get`)."""
+        found = []
+        for i in range(0, len(ids), 500):
+            part = ids[i:i + 500]
+            sql = (f"SELECT {', '.join(COLUMNS)} FROM events "
+                   f"WHERE id IN ({', '.join('?' * len(part))})")
+            found += [StoredEvent(*row) for row in self._conn.execute(sql, part)]
+        return found + [self._pending[i] for i in ids if i in self._pending]
 
     def referring(self, event_id: str) -> list[StoredEvent]:
         """Events whose ``refers_to`` is ``event_id`` (corrections of it), in seq order."""
@@ -199,6 +216,9 @@ class EventStore:
         self.path = Path(path)
         self.clock = clock or _utcnow
         self.timeout = timeout
+        # called as listener(conn, rows) after each chunk is inserted, inside the
+        # transaction: caches kept beside the events (a read model) stay in step
+        self.listeners: list[Callable[[sqlite3.Connection, list[tuple]], None]] = []
         try:
             conn = sqlite3.connect(str(self.path), timeout=timeout, isolation_level=None,
                                    check_same_thread=False)
@@ -304,11 +324,11 @@ class EventStore:
                 prev = digest
                 count += 1
                 if len(rows) >= CHUNK:
-                    conn.executemany(INSERT_SQL, rows)
+                    self._insert(rows)
                     rows.clear()
                     reader._flushed()
             if rows:
-                conn.executemany(INSERT_SQL, rows)
+                self._insert(rows)
             conn.execute("COMMIT")
             return count
         except sqlite3.IntegrityError as exc:
@@ -322,6 +342,11 @@ class EventStore:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
+
+    def _insert(self, rows: list[tuple]) -> None:
+        self.conn.executemany(INSERT_SQL, rows)
+        for listener in self.listeners:
+            listener(self.conn, rows)
 
     def _begin(self) -> None:
         # busy_timeout already waits for other writers; retry a few times on top of

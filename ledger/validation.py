@@ -9,6 +9,7 @@ raises :class:`~ledger.errors.ValidationError` naming the record and field.
 from __future__ import annotations
 
 from datetime import date
+from itertools import islice
 from typing import Iterable, Iterator
 
 from attrs import evolve
@@ -32,7 +33,15 @@ from ledger.records import fail, parse_record
 from ledger.rubric import Deadline, Rubric, load_rubric_text, resolve_rubric
 from ledger.store import NewEvent, StoreReader
 
+PREFETCH = 500  # records whose ids are looked up together
 CORRECTABLE = {"FindingRecorded", "PaymentRecorded", "ReportRecorded"}
+
+
+def same_content(a, b: NewEvent) -> bool:
+    """True when ``b`` repeats ``a`` (a stored or new event) exactly, recording aside."""
+    return (a.type, a.schema_version, a.town, a.period, a.occurred_on, a.refers_to, a.actor,
+            a.payload) == (b.type, b.schema_version, b.town, b.period, b.occurred_on,
+                           b.refers_to, b.actor, b.payload)
 
 
 def to_new_event(event) -> NewEvent:
@@ -54,20 +63,42 @@ class Validator:
             self.rubrics[e.period] = load_rubric_text(codec.decode(e.type, e.schema_version, e.payload).content,
                                                       origin=f"ledger event {e.id}")
         self.closed = {e.period: e.id for e in reader.find(type="PeriodClosed")}
+        self._stored: dict = {}
+        self._recent: dict = {}
 
     def events(self, records: Iterable[tuple[str, object]]) -> Iterator[NewEvent]:
         """Yield one NewEvent per new record; skip records already stored identically.
 
         ``records`` yields ``(where, record)`` pairs, ``where`` being e.g. ``line 7``.
         """
-        for where, rec in records:
-            try:
-                new = self.check(rec)
-            except ValidationError as exc:
-                raise ValidationError(f"{where}: {exc}") from None
-            except RubricError as exc:
-                raise ValidationError(f"{where}: field 'rubric': {exc}") from None
-            yield from new
+        records = iter(records)
+        while batch := list(islice(records, PREFETCH)):
+            self._prefetch([rec.get("id") for _, rec in batch if isinstance(rec, dict)])
+            for where, rec in batch:
+                try:
+                    new = self.check(rec)
+                except ValidationError as exc:
+                    raise ValidationError(f"{where}: {exc}") from None
+                except RubricError as exc:
+                    raise ValidationError(f"{where}: field 'rubric': {exc}") from None
+                for event in new:
+                    self._recent[event.id] = event
+                yield from new
+
+    def _prefetch(self, ids: list) -> None:
+        """Look a batch's ids up in one query instead of one query per record."""
+        ids = [i for i in ids if isinstance(i, str)]
+        self._stored = {e.id: e for e in self.reader.get_many(ids)}
+        self._stored.update({i: None for i in ids if i not in self._stored})
+        self._recent = {}
+
+    def _lookup(self, event_id: str):
+        """The event already holding this id: yielded earlier in this batch, or stored."""
+        if event_id in self._recent:
+            return self._recent[event_id]
+        if event_id in self._stored:
+            return self._stored[event_id]
+        return self.reader.get(event_id)
 
     def check(self, rec) -> list[NewEvent]:
         """The events one record appends: none if it is already stored identically;
@@ -79,20 +110,21 @@ class Validator:
         decision = events[0] if isinstance(events[0], AppealDecided) else None
         events = [self._complete(e) for e in events]
         first = to_new_event(events[0])
-        stored = self.reader.get(first.id)
+        stored = self._lookup(first.id)
         if stored is not None:
-            if stored.same_content(first):
+            if same_content(stored, first):
                 return []
-            fail("id", f"{first.id!r} is already in the ledger (seq {stored.seq}) with other content")
+            where = f" (seq {stored.seq})" if hasattr(stored, "seq") else " (earlier in this batch)"
+            fail("id", f"{first.id!r} is already in the ledger{where} with other content")
         if decision is not None:
             self._decision(events[0], events[1:])
         news = []
         for event in events:
-            if event is not events[0] and self.reader.get(event.id) is not None:
+            if event is not events[0] and self._lookup(event.id) is not None:
                 fail("id", f"{event.id!r} (caused by decision {first.id!r}) is already in the ledger")
             self._check(event, via_appeal=decision is not None)
             self._apply(event)
-            news.append(to_new_event(event))
+            news.append(first if event is events[0] else to_new_event(event))
         return news
 
     # -- per type --------------------------------------------------------------

@@ -100,6 +100,7 @@ class TownState:
         current: dict[str, FactView] = {}
         for fact in self.facts.values():  # recording order: later replaces earlier
             if isinstance(fact.event, kind) and fact.live:
+                current.pop(key(fact.event), None)  # keep recording order of current records
                 current[key(fact.event)] = fact
         return list(current.values())
 
