@@ -222,8 +222,6 @@ class Ledger:
             # before it is committed, while one being written right now may carry an
             # earlier clock reading than ours. So the card is reproducible exactly.
             return self.store.last_recorded_at() or format_timestamp(self.clock())
-        if isinstance(known_at, str) and known_at.endswith("Z") and len(known_at) == 27:
-            return known_at
         return format_timestamp(parse_known_at(known_at))
 
     def scoring_rubric(self, period: str, known_at=None, rubric=None) -> Rubric:

@@ -28,6 +28,16 @@ def _echo_json(data) -> None:
     click.echo(dumps(data, indent=2))
 
 
+def _echo_table(text: str) -> None:
+    """Tables with a little colour; click drops the colour when stdout is not a terminal."""
+    for i, line in enumerate(text.splitlines()):
+        if i == 0:
+            line = click.style(line, bold=True)
+        elif "不合格" in line or " fail" in line or "一票否决:" in line or "veto:" in line:
+            line = click.style(line, fg="red")
+        click.echo(line)
+
+
 @click.group()
 @click.option("--db", "db", type=click.Path(dir_okay=False), default=None,
               help="The ledger file (created if missing).")
@@ -105,7 +115,7 @@ def score(ctx, town, period, rubric, source, as_of, known_at, lang, as_json):
             _echo_json(card.to_dict())
         else:
             used = lg.scoring_rubric(period, card.known_at, rubric)
-            click.echo(render_card(card, used, lang))
+            _echo_table(render_card(card, used, lang))
 
 
 @cli.command()
@@ -116,7 +126,7 @@ def scoreboard(ctx, period, as_of, known_at, lang, as_json):
     """Every town ranked by total."""
     with _open(ctx) as lg:
         board = lg.scoreboard(period, as_of=as_of, known_at=known_at)
-        click.echo(dumps(board.to_dict(), indent=2) if as_json else render_board(board, lang))
+        _echo_json(board.to_dict()) if as_json else _echo_table(render_board(board, lang))
 
 
 @cli.command()
@@ -132,7 +142,7 @@ def explain(ctx, town, period, clause, rubric, source, as_of, known_at, lang, as
     with _open(ctx) as lg:
         tree = lg.explain(town, period, clause=clause, as_of=as_of, known_at=known_at,
                           rubric=rubric, source=source)
-        click.echo(dumps(tree, indent=2) if as_json else render_explain(tree, lang))
+        _echo_json(tree) if as_json else _echo_table(render_explain(tree, lang))
 
 
 @cli.command()

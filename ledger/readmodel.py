@@ -62,11 +62,11 @@ def apply_rows(conn: sqlite3.Connection, rows: Iterable[tuple]) -> None:
     for seq, eid, etype, _sv, town, period, occ, ref, rec, _a, payload, _p, _h in rows:
         last = seq
         if etype == "FindingRecorded":
-            d = json.loads(payload)
+            d = json.loads(payload, parse_float=str)
             findings.append((seq, eid, town, period, d["clause"], occ, d.get("quantity", 1),
                              _text(d.get("value")), d.get("project"), d.get("source", "city"), rec))
         elif etype in ("RecordRetracted", "FindingAmended"):
-            d = json.loads(payload) if etype == "FindingAmended" else {}
+            d = json.loads(payload, parse_float=str) if etype == "FindingAmended" else {}
             kind = "retract" if etype == "RecordRetracted" else "amend"
             corrections.append((seq, eid, ref, kind, d.get("quantity"), _text(d.get("value")), rec))
             touched.append((ref,))

@@ -11,6 +11,7 @@ TownRegistered(id='t1', name='沙溪镇', actor=None)
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -67,9 +68,17 @@ def text(rec: dict, field: str, required: bool = True, nonempty: bool = True) ->
         return None
     if not isinstance(v, str):
         fail(field, f"must be text, not {_kind(v)}")
+    _utf8(field, v)
     if nonempty and not v.strip():
         fail(field, "must not be empty")
     return v
+
+
+def _utf8(field: str, v: str) -> None:
+    try:
+        v.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates, e.g. from a JSON "\ud800"
+        fail(field, "is not valid UTF-8 text (it holds a lone surrogate)")
 
 
 def day(rec: dict, field: str, required: bool = True) -> date | None:
@@ -90,7 +99,8 @@ def quantity(rec: dict, field: str = "quantity") -> int | None:
         return None
     if isinstance(v, str) and re.fullmatch(r"[+-]?\d{1,12}", v.strip()):
         v = int(v.strip())
-    if isinstance(v, Decimal) and v == v.to_integral_value() and abs(v) < 10**12:
+    if isinstance(v, (Decimal, float)) and not isinstance(v, bool) and _finite(v) \
+            and v == int(v) and abs(v) < 10**12:
         v = int(v)
     if isinstance(v, bool) or not isinstance(v, int):
         fail(field, f"must be a whole number, not {_shown(v)}")
@@ -107,7 +117,9 @@ def rate(rec: dict, field: str = "value") -> Decimal | None:
         return None
     if isinstance(v, bool):
         fail(field, f"must be a number, not {_kind(v)}")
-    if isinstance(v, (int, str)):
+    if isinstance(v, float):  # from a caller's json.loads: the shortest repr is what was typed
+        v = Decimal(repr(v)) if _finite(v) else None
+    elif isinstance(v, (int, str)):
         try:
             v = Decimal(str(v).strip()) if len(str(v)) < 40 else None
         except InvalidOperation:
@@ -127,6 +139,8 @@ def text_list(rec: dict, field: str = "evidence") -> tuple[str, ...]:
         return tuple(item.strip() for item in v.split(";") if item.strip())
     if not isinstance(v, list) or not all(isinstance(i, str) for i in v):
         fail(field, "must be a list of text items")
+    for item in v:
+        _utf8(field, item)
     return tuple(v)
 
 
@@ -240,6 +254,10 @@ BUILDERS = {
 }
 
 
+def _finite(v) -> bool:
+    return v.is_finite() if isinstance(v, Decimal) else math.isfinite(v)
+
+
 def _kind(v) -> str:
     return {dict: "an object", list: "a list", bool: "true/false", type(None): "null",
             int: "a number", float: "a number", Decimal: "a number", str: "text"}.get(
@@ -247,5 +265,6 @@ def _kind(v) -> str:
 
 
 def _shown(v) -> str:
-    s = repr(v) if isinstance(v, str) else (str(v) if isinstance(v, (int, Decimal)) else _kind(v))
+    s = repr(v) if isinstance(v, (str, float)) else (
+        str(v) if isinstance(v, (int, Decimal)) else _kind(v))
     return s if len(s) <= 40 else s[:37] + "..."

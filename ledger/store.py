@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sqlite3
 import time
 from datetime import datetime, timedelta, timezone
@@ -47,6 +48,12 @@ GUARDS = {
                         "BEGIN SELECT RAISE(ABORT, 'ledger events are append-only'); END",
     "events_no_delete": "CREATE TRIGGER events_no_delete BEFORE DELETE ON events "
                         "BEGIN SELECT RAISE(ABORT, 'ledger events are append-only'); END",
+    # INSERT OR REPLACE deletes the old row without firing the delete trigger, so an
+    # insert may only add a new id after the last seq.
+    "events_only_append": "CREATE TRIGGER events_only_append BEFORE INSERT ON events "
+                          "WHEN NEW.seq <= (SELECT max(seq) FROM events) "
+                          "OR EXISTS (SELECT 1 FROM events WHERE id = NEW.id) "
+                          "BEGIN SELECT RAISE(ABORT, 'ledger events are append-only'); END",
 }
 
 
@@ -404,7 +411,7 @@ class EventStore:
         proves the ledger still holds that exact prefix. Returns the event count.
         """
         self._verify_guards()
-        want = _parse_digest(digest) if digest else None
+        want = _parse_digest(digest) if digest is not None else None
         prev, expected_seq = GENESIS_HASH, 1
         sha256 = hashlib.sha256
         dumps = _envelope_json
@@ -442,8 +449,7 @@ class EventStore:
 
 
 def _parse_digest(text: str) -> Head:
-    seq, sep, digest = text.partition(":")
-    if not sep or not seq.isdigit() or len(digest) != 64 or int(seq) < 1 or \
-            any(c not in "0123456789abcdef" for c in digest):
+    m = re.fullmatch(r"([0-9]{1,18}):([0-9a-f]{64})", text) if isinstance(text, str) else None
+    if m is None or int(m.group(1)) < 1:
         raise LedgerError(f"malformed digest {text!r}: expected SEQ:HASH as printed by `head`")
-    return Head(int(seq), digest)
+    return Head(int(m.group(1)), m.group(2))

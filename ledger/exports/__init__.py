@@ -1,0 +1,140 @@
+"""Report exports: the scoreboard and every town's traced card in one file.
+
+Formats: ``html`` (one self-contained, printable page), ``xlsx`` (a 总表 sheet and
+one sheet per town, laid out like the rubric's table), ``csv`` (one row per clause
+line, UTF-8 with BOM for Excel) and ``json`` (the contract's scoreboard and cards).
+
+Every town in one export is scored at the same ``known_at``: it is resolved once
+(default: the ledger as it stands), so the file is reproducible later.
+
+>>> import ledger, tempfile, pathlib
+>>> from ledger.demo import build_demo
+>>> tmp = pathlib.Path(tempfile.mkdtemp())
+>>> with ledger.open(build_demo(tmp / "demo.db")) as lg:
+...     export(lg, "2017", "csv", tmp / "2017.csv", known_at="2018-12-31").name
+'2017.csv'
+"""
+
+from __future__ import annotations
+
+import calendar
+import os
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Callable
+
+from attrs import frozen
+
+from ledger.errors import LedgerError
+from ledger.projections.card import ScoreCard, dumps
+from ledger.projections.scoreboard import Scoreboard
+from ledger.rubric import Rubric
+
+FORMATS = ("html", "xlsx", "csv", "json")
+
+
+@frozen
+class Report:
+    """Everything an export shows, computed at one ``known_at`` (plain values only)."""
+
+    board: Scoreboard
+    rubric: Rubric
+    trees: dict     # town -> the explain tree (see ledger.projections.explain)
+    series: dict    # town -> tuple of (month-end date, total), for the HTML chart
+
+    @property
+    def cards(self) -> list[ScoreCard]:
+        """The towns' cards in scoreboard order."""
+        return [s.card for s in self.board.towns]
+
+
+def month_ends(start: date, end: date) -> list[date]:
+    """The last day of every month from ``start`` to ``end``, plus ``end`` itself.
+
+    >>> [d.isoformat() for d in month_ends(date(2017, 1, 1), date(2017, 3, 15))]
+    ['2017-01-31', '2017-02-28', '2017-03-15']
+    """
+    days, y, m = [], start.year, start.month
+    while (y, m) <= (end.year, end.month):
+        last = date(y, m, calendar.monthrange(y, m)[1])
+        days.append(min(last, end))
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return days
+
+
+def gather(lg, period: str, as_of=None, known_at=None, *, trees: bool = True,
+           series: bool = False) -> Report:
+    """Score every town at one ``known_at`` (resolved once) and collect what exports show.
+
+    ``trees`` adds each town's explain tree; ``series`` each town's total at every
+    month end up to ``as_of`` (one card per month and town).
+    """
+    known = lg._known(known_at)
+    rubric = lg.scoring_rubric(period, known)
+    board = lg.scoreboard(period, as_of=as_of, known_at=known)
+    out_trees, out_series = {}, {}
+    for s in board.towns:
+        if trees:
+            out_trees[s.town] = lg.explain(s.town, period, as_of=board.as_of, known_at=known)
+        if series:
+            out_series[s.town] = tuple(
+                (day, lg.score(s.town, period, as_of=day, known_at=known).total)
+                for day in month_ends(rubric.valid_from, board.as_of))
+    return Report(board, rubric, out_trees, out_series)
+
+
+def to_json(report: Report) -> str:
+    """The contract's scoreboard and every card, as ``scoreboard --json``/``score --json``."""
+    return dumps({"scoreboard": report.board.to_dict(),
+                  "cards": [c.to_dict() for c in report.cards]}, indent=2) + "\n"
+
+
+def export(lg, period: str, fmt: str, out_path: str | Path, as_of=None,
+           known_at=None) -> Path:
+    """Write the period's scoreboard and cards to ``out_path`` as ``fmt``; returns the path.
+
+    The file is written next to its final name and renamed into place, so a failed
+    export leaves no half-written file.
+    """
+    if fmt not in FORMATS:
+        raise LedgerError(f"unknown export format {fmt!r}: choose one of {', '.join(FORMATS)}")
+    out = Path(out_path)
+    report = gather(lg, period, as_of, known_at, trees=fmt != "json", series=fmt == "html")
+    if fmt == "html":
+        from ledger.exports.html import render_html
+        _write(out, lambda tmp: tmp.write_text(render_html(report), encoding="utf-8"))
+    elif fmt == "xlsx":
+        from ledger.exports.xlsx import write_xlsx
+        _write(out, lambda tmp: write_xlsx(report, tmp))
+    elif fmt == "csv":
+        from ledger.exports.csvfile import write_csv
+        _write(out, lambda tmp: write_csv(report, tmp))
+    else:
+        _write(out, lambda tmp: tmp.write_text(to_json(report), encoding="utf-8"))
+    return out
+
+
+def _write(out: Path, write: Callable[[Path], object]) -> None:
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, out)
+    except OSError as exc:
+        raise LedgerError(f"cannot write {out}: {exc.strerror or exc}") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def number(d: Decimal | None) -> int | float | None:
+    """A cell value for an exact decimal: an int when whole, else a float.
+
+    >>> number(Decimal("96.0")), number(Decimal("0.3"))
+    (96, 0.3)
+    """
+    if d is None:
+        return None
+    return int(d) if d == d.to_integral_value() else float(d)
+
+
+__all__ = ["FORMATS", "Report", "export", "gather", "month_ends", "number", "to_json"]
