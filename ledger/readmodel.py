@@ -22,21 +22,25 @@ from typing import Callable, Iterable
 from ledger.events import PaymentRecorded, ReportRecorded
 from ledger.projections.evidence import Evidence, FindingLite, group
 
+VERSION = 2  # bump when the tables change: an older read model is rebuilt
+# Clustered by (town, period, seq): a town's rows sit together in recording order, so a
+# card reads one contiguous range with no sort and no second lookup per row.
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS rm_findings (
-    seq INTEGER PRIMARY KEY, id TEXT NOT NULL, town TEXT, period TEXT, clause TEXT,
-    occurred_on TEXT, quantity INTEGER, value TEXT, project TEXT, source TEXT,
-    recorded_at TEXT, corrected INTEGER NOT NULL DEFAULT 0);
-CREATE INDEX IF NOT EXISTS rm_findings_town ON rm_findings(town, period, recorded_at);
+    town TEXT NOT NULL, period TEXT NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL,
+    clause TEXT, occurred_on TEXT, quantity INTEGER, value TEXT, project TEXT, source TEXT,
+    recorded_at TEXT, corrected INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (town, period, seq)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS rm_findings_id ON rm_findings(id);
 CREATE TABLE IF NOT EXISTS rm_corrections (
-    seq INTEGER PRIMARY KEY, id TEXT NOT NULL, target TEXT NOT NULL, kind TEXT NOT NULL,
-    quantity INTEGER, value TEXT, recorded_at TEXT);
-CREATE INDEX IF NOT EXISTS rm_corrections_target ON rm_corrections(target, recorded_at);
+    target TEXT NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL, kind TEXT NOT NULL,
+    quantity INTEGER, value TEXT, recorded_at TEXT,
+    PRIMARY KEY (target, seq)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS rm_facts (
-    seq INTEGER PRIMARY KEY, id TEXT NOT NULL, town TEXT, period TEXT, kind TEXT,
-    subject TEXT, start TEXT, done TEXT, recorded_at TEXT, corrected INTEGER NOT NULL DEFAULT 0);
-CREATE INDEX IF NOT EXISTS rm_facts_town ON rm_facts(town, period, recorded_at);
+    town TEXT NOT NULL, period TEXT NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL,
+    kind TEXT, subject TEXT, start TEXT, done TEXT, recorded_at TEXT,
+    corrected INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (town, period, seq)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS rm_facts_id ON rm_facts(id);
 CREATE TABLE IF NOT EXISTS rm_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
@@ -86,7 +90,8 @@ def apply_rows(conn: sqlite3.Connection, rows: Iterable[tuple]) -> None:
         conn.executemany("INSERT INTO rm_facts (seq, id, town, period, kind, subject, start, done, "
                          "recorded_at) VALUES (?,?,?,?,?,?,?,?,?)", facts)
     if corrections:
-        conn.executemany("INSERT INTO rm_corrections VALUES (?,?,?,?,?,?,?)", corrections)
+        conn.executemany("INSERT INTO rm_corrections (seq, id, target, kind, quantity, value, "
+                         "recorded_at) VALUES (?,?,?,?,?,?,?)", corrections)
         # mark the targets so a card only probes corrections where there are some
         conn.executemany("UPDATE rm_findings SET corrected = 1 WHERE id = ?", touched)
         conn.executemany("UPDATE rm_facts SET corrected = 1 WHERE id = ?", touched)
@@ -104,19 +109,30 @@ def applied_seq(conn: sqlite3.Connection) -> int:
     return row[0] if row else 0
 
 
+def _version(conn: sqlite3.Connection) -> int:
+    if not conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'rm_state'").fetchone()[0]:
+        return 0
+    row = conn.execute("SELECT value FROM rm_state WHERE key = 'version'").fetchone()
+    return row[0] if row else 1
+
+
 def ensure(conn: sqlite3.Connection, head_seq: int) -> bool:
     """Create the tables and catch up with the events; False if the file is read-only."""
     try:
-        if conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'rm_state'").fetchone()[0] \
-                and applied_seq(conn) >= head_seq:
+        version = _version(conn)
+        if version == VERSION and applied_seq(conn) >= head_seq:
             return True
         conn.execute("BEGIN IMMEDIATE")
     except sqlite3.OperationalError:
         return False
     try:
+        if _version(conn) not in (0, VERSION):  # an older layout: start again from the events
+            for table in TABLES:
+                conn.execute(f"DROP TABLE IF EXISTS {table}")
         for statement in SCHEMA.strip().split(";"):
             if statement.strip():
                 conn.execute(statement)
+        conn.execute("INSERT OR REPLACE INTO rm_state (key, value) VALUES ('version', ?)", (VERSION,))
         start = applied_seq(conn)
         cur = conn.execute("SELECT * FROM events WHERE seq > ? ORDER BY seq", (start,))
         while chunk := cur.fetchmany(5000):

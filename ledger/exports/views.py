@@ -98,6 +98,11 @@ def create_views(conn: sqlite3.Connection | str | Path) -> list[str]:
         if db.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
             raise LedgerError("not an audit ledger (PRAGMA application_id differs): "
                               "no views created")
+        taken = [name for name, kind in db.execute("SELECT name, type FROM sqlite_master")
+                 if name in VIEWS and kind != "view"]
+        if taken:
+            raise LedgerError(f"cannot create view {taken[0]!r}: the ledger already has a "
+                              f"table or index of that name; no views created")
         with db:
             for name, sql in VIEWS.items():
                 db.execute(f"CREATE VIEW IF NOT EXISTS {name} AS {sql}")
