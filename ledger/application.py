@@ -41,7 +41,9 @@ class Ledger:
     """An audit ledger on one SQLite file. Use :func:`ledger.open`."""
 
     def __init__(self, path: str | Path, clock: Callable[[], datetime] | None = None,
-                 timeout: float = 60.0):
+                 timeout: float = 60.0, create: bool = True):
+        if not create and not Path(path).is_file():
+            raise LedgerError(f"no ledger at {path} (import a file into it to create one)")
         self.store = EventStore(path, clock=clock, timeout=timeout)
         self.clock = self.store.clock
         self._fast = readmodel.ensure(self.store.conn, self._head_seq())
@@ -126,8 +128,7 @@ class Ledger:
         known = self._known(known_at)
         scoring = self.scoring_rubric(period, known, rubric)
         self._check_town(town, known)
-        if source not in ("city", "self"):
-            raise LedgerError(f"source must be 'city' or 'self', not {source!r}")
+        self._check_source(source)
         return self._card(scoring, town, period, known, self._as_of(as_of, scoring), source,
                           replay)
 
@@ -153,6 +154,7 @@ class Ledger:
         known = self._known(known_at)
         scoring = self.scoring_rubric(period, known, rubric)
         day = self._as_of(as_of, scoring)
+        self._check_source(source)
         cards = [self._card(scoring, t, period, known, day, source) for t in self.towns(known)]
         return rank(period, day, known, cards)
 
@@ -237,15 +239,20 @@ class Ledger:
     def _as_of(self, as_of, rubric: Rubric) -> date:
         return rubric.valid_to if as_of is None else parse_as_of(as_of)
 
+    @staticmethod
+    def _check_source(source: str) -> None:
+        if source not in ("city", "self"):
+            raise LedgerError(f"source must be 'city' or 'self', not {source!r}")
+
     def _check_town(self, town: str, known: str) -> None:
         if town not in self.towns(known):
             raise LedgerError(f"unknown town {town!r} (not registered as known at {known})")
 
 
 def open(path: str | Path, clock: Callable[[], datetime] | None = None,
-         timeout: float = 60.0) -> Ledger:
-    """Open (or create) the ledger file at ``path``.
+         timeout: float = 60.0, create: bool = True) -> Ledger:
+    """Open the ledger file at ``path``, creating it if missing (unless ``create=False``).
 
     ``clock`` returns an aware datetime for ``recorded_at`` (tests inject one).
     """
-    return Ledger(path, clock=clock, timeout=timeout)
+    return Ledger(path, clock=clock, timeout=timeout, create=create)

@@ -17,11 +17,12 @@ from ledger.render import render_board, render_card
 from ledger.render_trace import render_compare, render_diff, render_explain, render_history
 
 
-def _open(ctx) -> ledger.Ledger:
+def _open(ctx, create: bool = False) -> ledger.Ledger:
+    """The ledger of ``--db``; only writing commands may create it (a typo must not)."""
     path = ctx.obj["db"]
     if path is None:
         raise click.UsageError("--db PATH is required for this command")
-    return ledger.open(path)
+    return ledger.open(path, create=create)
 
 
 def _echo_json(data) -> None:
@@ -54,10 +55,12 @@ def cli(ctx, db):
 @click.pass_context
 def import_cmd(ctx, file):
     """Import a .jsonl or .csv file of records, all or nothing."""
-    with _open(ctx) as lg:
+    import os
+    if not os.path.isfile(file):
+        raise LedgerError(f"cannot read {file}: no such file")
+    with _open(ctx, create=True) as lg:
         bar = None
         if sys.stderr.isatty():
-            import os
             size = os.path.getsize(file) if os.path.exists(file) else 0
             bar = click.progressbar(length=size, label="importing", file=sys.stderr)
             bar.__enter__()
@@ -242,6 +245,26 @@ def close(ctx, period, event_id, actor):
     """Close a period: findings then come only through appeal decisions."""
     with _open(ctx) as lg:
         click.echo(f"closed {period} ({lg.close_period(period, event_id, actor)})")
+
+
+@cli.command("export")
+@click.option("--period", required=True)
+@click.option("--format", "fmt", required=True,
+              type=click.Choice(["html", "xlsx", "csv", "json"]),
+              help="html: printable A4 report; xlsx: 总表 + one sheet per town; "
+                   "csv: one row per clause line (UTF-8 with BOM); json: scoreboard + cards.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="The file to write (replaced if it exists).")
+@click.option("--as-of", default=None, help="Date YYYY-MM-DD (default: period end).")
+@click.option("--known-at", default=None,
+              help="Timestamp (ISO 8601) or date (default: the ledger as it stands).")
+@click.pass_context
+def export_cmd(ctx, period, fmt, output, as_of, known_at):
+    """Write the scoreboard and every town's traced card to one file (prints its path)."""
+    from ledger.exports import export
+    with _open(ctx) as lg:
+        path = export(lg, period, fmt, output, as_of=as_of, known_at=known_at)
+    click.echo(str(path))
 
 
 @cli.group()

@@ -29,8 +29,10 @@ def explain(card: ScoreCard, state: TownState, rubric: Rubric, clause: str | Non
         ind = next(i for i in rubric.indicators if i.id == ind_score.id)
         lines = [_clause_node(line, rubric, state) for line in ind_score.lines
                  if clause is None or line.clause == clause]
+        clause_ids = {c.id for c in ind.clauses}
         retracted = [_finding_node(f) for f in state.findings.values()
-                     if not f.live and f.event.clause in {c.id for c in ind.clauses}
+                     if not f.live and f.event.clause in clause_ids
+                     and f.event.occurred_on <= card.as_of and f.event.source == card.source
                      and (clause is None or f.event.clause == clause)]
         indicators.append({
             "id": ind.id, "name": ind.name, "requirement": ind.requirement,

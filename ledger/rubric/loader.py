@@ -44,7 +44,11 @@ SCHEMA = 1
 
 # The repo's top-level rubrics/ folder: <repo>/ledger/rubric/loader.py -> <repo>/rubrics.
 # Same place as Path(ledger.__file__).parent.parent, without needing ledger/__init__.py.
-RUBRICS_DIR = Path(__file__).resolve().parents[2] / "rubrics"
+# A checkout (or editable install) reads the repository's rubrics/; a wheel carries
+# the same files as the package data ledger/_rubrics.
+RUBRICS_DIR = next((d for d in (Path(__file__).resolve().parents[2] / "rubrics",
+                                Path(__file__).resolve().parents[1] / "_rubrics") if d.is_dir()),
+                   Path(__file__).resolve().parents[2] / "rubrics")
 
 # Parsed rubrics are immutable values, so one parse per distinct content is enough.
 _CACHE: dict[str, Rubric] = {}
