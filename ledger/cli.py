@@ -69,7 +69,7 @@ def import_cmd(ctx, file):
         finally:
             if bar:
                 bar.__exit__(None, None, None)
-        click.echo(f"imported {n} events from {file}; head {lg.head()}")
+        click.echo(f"imported {n} events from {file}; head {lg.head() or '(empty ledger)'}")
 
 
 @cli.command()

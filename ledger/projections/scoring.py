@@ -18,7 +18,6 @@ then the sums, then the veto.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
