@@ -62,11 +62,13 @@ def _lines(fh: BinaryIO, progress) -> Iterator[tuple[int, str]]:
 
 
 def _no_duplicates(pairs):
-    obj = {}
-    for key, value in pairs:
-        if key in obj:
-            raise ValueError(f"field {key!r} appears twice")
-        obj[key] = value
+    obj = dict(pairs)
+    if len(obj) != len(pairs):  # rare: find the culprit for the message
+        seen = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise ValueError(f"field {key!r} appears twice")
+            seen.add(key)
     return obj
 
 
@@ -74,13 +76,17 @@ def _no_constant(name):
     raise ValueError(f"{name} is not a number")
 
 
+# one decoder for every line (json.loads with options builds a new one each call)
+_DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=_no_constant,
+                            object_pairs_hook=_no_duplicates)
+
+
 def _jsonl(lines: Iterator[tuple[int, str]]) -> Iterator[Numbered]:
     for number, line in lines:
         if not line.strip():
             continue
         try:
-            rec = json.loads(line, parse_float=Decimal, parse_constant=_no_constant,
-                             object_pairs_hook=_no_duplicates)
+            rec = _DECODER.decode(line)
         except RecursionError:
             raise ValidationError(f"line {number}: JSON nested too deeply") from None
         except ValueError as exc:  # JSONDecodeError, huge integers, duplicate keys

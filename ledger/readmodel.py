@@ -50,6 +50,9 @@ TABLES = ("rm_findings", "rm_corrections", "rm_facts", "rm_state")
 # refers_to, recorded_at, actor, payload, prev_hash, hash)
 
 
+_loads = json.JSONDecoder(parse_float=str).decode  # values stay exact text
+
+
 def on_chunk(conn: sqlite3.Connection, rows: list[tuple]) -> None:
     """The store hook: catch up with events another writer left behind, then apply ``rows``."""
     if rows and applied_seq(conn) < rows[0][0] - 1:
@@ -66,11 +69,11 @@ def apply_rows(conn: sqlite3.Connection, rows: Iterable[tuple]) -> None:
     for seq, eid, etype, _sv, town, period, occ, ref, rec, _a, payload, _p, _h in rows:
         last = seq
         if etype == "FindingRecorded":
-            d = json.loads(payload, parse_float=str)
+            d = _loads(payload)
             findings.append((seq, eid, town, period, d["clause"], occ, d.get("quantity", 1),
                              _text(d.get("value")), d.get("project"), d.get("source", "city"), rec))
         elif etype in ("RecordRetracted", "FindingAmended"):
-            d = json.loads(payload, parse_float=str) if etype == "FindingAmended" else {}
+            d = _loads(payload) if etype == "FindingAmended" else {}
             kind = "retract" if etype == "RecordRetracted" else "amend"
             corrections.append((seq, eid, ref, kind, d.get("quantity"), _text(d.get("value")), rec))
             touched.append((ref,))

@@ -79,6 +79,9 @@ def _encode(o) -> str:
     raise TypeError(f"cannot encode {type(o).__name__} canonically")
 
 
+_loads = json.JSONDecoder(parse_float=Decimal).decode
+
+
 def _make_converter() -> cattrs.Converter:
     conv = cattrs.Converter(omit_if_default=False)
     conv.register_unstructure_hook(date, date.isoformat)
@@ -123,7 +126,7 @@ class EventCodec:
         cls = self.types.get(type_name)
         if cls is None:
             raise SchemaError(f"unknown event type {type_name!r}: written by a newer version?")
-        data = json.loads(payload, parse_float=Decimal)
+        data = _loads(payload)
         version = schema_version
         while version < cls.schema_version:
             up = self._upcasters.get((type_name, version))

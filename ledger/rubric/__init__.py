@@ -6,9 +6,9 @@
 (Decimal('5'), 'working_day_delay')
 """
 
+from ledger.rubric.builder import SCHEMA
 from ledger.rubric.loader import (
     RUBRICS_DIR,
-    SCHEMA,
     bundled_rubrics,
     load_bundled,
     load_rubric,
