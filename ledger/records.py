@@ -97,8 +97,8 @@ def quantity(rec: dict, field: str = "quantity") -> int | None:
     v = rec.get(field)
     if v is None:
         return None
-    if isinstance(v, str) and re.fullmatch(r"[+-]?\d{1,12}", v.strip()):
-        v = int(v.strip())
+    if isinstance(v, str) and re.fullmatch(r"[+-]?\d{1,12}(\.0*)?", v.strip()):
+        v = int(Decimal(v.strip()))  # CSV text; "2.0" is the whole number 2, as JSON's 2.0 is
     if isinstance(v, (Decimal, float)) and not isinstance(v, bool) and _finite(v) \
             and v == int(v) and abs(v) < 10**12:
         v = int(v)
@@ -154,7 +154,7 @@ def parse_record(rec) -> object:
         fail(None, f"a record must be an object with 'type' and 'id', not {_kind(rec)}")
     kind = rec.get("type")
     types = record_types()
-    if kind not in types:
+    if not isinstance(kind, str) or kind not in types:
         if kind is None:
             fail("type", "missing")
         fail("type", f"unknown record type {_shown(kind)} (known: {', '.join(types)})")

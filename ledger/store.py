@@ -221,27 +221,47 @@ class EventStore:
     # -- schema -------------------------------------------------------------
     def _prepare(self, synchronous: str) -> None:
         conn = self.conn
-        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        tables = self.db.table_names()
+        app_id, version, tables = self._header()
         if app_id == 0 and version == 0 and not tables:
             self._create_schema()
-        elif app_id != APPLICATION_ID:
+            app_id, version, tables = self._header()
+        if app_id != APPLICATION_ID:
             raise SchemaError(f"{self.path} is a SQLite file but not an audit ledger")
         elif version > SCHEMA_VERSION:
             raise SchemaError(
                 f"{self.path} has ledger schema {version}, newer than this version reads "
                 f"({SCHEMA_VERSION}); upgrade audit-ledger")
         if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-            self._write("PRAGMA journal_mode=WAL")
+            self._retry_busy(lambda: conn.execute("PRAGMA journal_mode=WAL"))
         conn.execute(f"PRAGMA synchronous={synchronous}")
         conn.execute("PRAGMA cache_size=-32768")  # 32 MiB: a card's pages stay warm
 
-    def _write(self, sql: str) -> None:
+    def _header(self) -> tuple[int, int, list[str]]:
+        """application_id, user_version and tables, read in one snapshot (another process
+        may be creating the ledger right now)."""
+        conn = self.conn
+        self._retry_busy(lambda: conn.execute("BEGIN"))
         try:
-            self.conn.execute(sql)
-        except sqlite3.OperationalError as exc:
-            raise LedgerError(f"cannot write ledger {self.path}: {exc}") from None
+            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            tables = self.db.table_names()
+        finally:
+            conn.execute("COMMIT")
+        return app_id, version, tables
+
+    def _retry_busy(self, action) -> None:
+        """Run ``action``, waiting up to ``timeout`` while another connection holds a lock
+        (some statements, like the switch to WAL, report BUSY at once)."""
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                action()
+                return
+            except sqlite3.OperationalError as exc:
+                if ("locked" not in str(exc) and "busy" not in str(exc)) \
+                        or time.monotonic() > deadline:
+                    raise LedgerError(f"cannot open ledger {self.path}: {exc}") from None
+                time.sleep(0.02)
 
     def _create_schema(self) -> None:
         conn = self.conn
