@@ -62,6 +62,8 @@ def fail(field: str | None, reason: str):
 
 def text(rec: dict, field: str, required: bool = True, nonempty: bool = True) -> str | None:
     v = rec.get(field)
+    if type(v) is str and v.isascii() and (not nonempty or v.strip()):
+        return v  # the common case, checked cheaply (ASCII holds no lone surrogate)
     if v is None:
         if required:
             fail(field, "missing")

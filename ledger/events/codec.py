@@ -51,11 +51,21 @@ def canonical_json(obj) -> str:
     """
     # The C encoder writes exactly what _encode writes for str/int/bool/None, so a flat
     # event without numbers that need care (Decimal; floats are refused) takes it.
-    if type(obj) is dict and not any(type(v) in (Decimal, float, dict) for v in obj.values()) \
-            and not any(type(v) in (list, tuple) and any(type(x) is not str for x in v)
-                        for v in obj.values()):
+    if type(obj) is dict and _flat(obj):
         return _fast(obj)
     return _encode(obj)
+
+
+def _flat(obj: dict) -> bool:
+    """Only str, int, bool, None values, or lists of str (the C encoder's exact ground)."""
+    for v in obj.values():
+        t = type(v)
+        if t is str or t is int or v is None or t is bool:
+            continue
+        if (t is list or t is tuple) and all(type(x) is str for x in v):
+            continue
+        return False
+    return True
 
 
 def _encode(o) -> str:
