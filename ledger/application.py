@@ -46,6 +46,7 @@ class Ledger:
             raise LedgerError(f"no ledger at {path} (import a file into it to create one)")
         self.store = EventStore(path, clock=clock, timeout=timeout)
         self.clock = self.store.clock
+        self._rubrics: dict[str, Rubric] = {}
         self._fast = readmodel.ensure(self.store.conn, self._head_seq())
         if self._fast:
             self.store.listeners.append(readmodel.on_chunk)
@@ -99,13 +100,16 @@ class Ledger:
     def rubric_for(self, period: str, known_at=None) -> Rubric:
         """The rubric adopted for ``period`` as the ledger stood at ``known_at``."""
         known = self._known(known_at)
-        adopted = None
-        for e in self.store.events(type="RubricAdopted", period=period, recorded_until=known):
-            adopted = e
-        if adopted is None:
+        row = self.store.conn.execute(
+            "SELECT id FROM events WHERE type = 'RubricAdopted' AND period = ? "
+            "AND recorded_at <= ? ORDER BY seq DESC LIMIT 1", (period, known)).fetchone()
+        if row is None:
             raise LedgerError(f"period {period!r} has no adopted rubric as known at {known}")
-        content = codec.decode(adopted.type, adopted.schema_version, adopted.payload).content
-        return load_rubric_text(content, origin=f"ledger event {adopted.id}")
+        if row[0] not in self._rubrics:  # events never change, so neither does their rubric
+            adopted = self.store.get(row[0])
+            content = codec.decode(adopted.type, adopted.schema_version, adopted.payload).content
+            self._rubrics[row[0]] = load_rubric_text(content, origin=f"ledger event {adopted.id}")
+        return self._rubrics[row[0]]
 
     def town_state(self, town: str, period: str, known_at=None) -> TownState:
         """One town's findings and facts for a period, as known at ``known_at``."""
@@ -245,7 +249,10 @@ class Ledger:
             raise LedgerError(f"source must be 'city' or 'self', not {source!r}")
 
     def _check_town(self, town: str, known: str) -> None:
-        if town not in self.towns(known):
+        registered = self.store.conn.execute(
+            "SELECT 1 FROM events WHERE type = 'TownRegistered' AND town = ? AND recorded_at <= ?",
+            (town, known)).fetchone()
+        if registered is None:
             raise LedgerError(f"unknown town {town!r} (not registered as known at {known})")
 
 
