@@ -16,7 +16,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
+import os
 import re
+import sqlite3
+from concurrent.futures import ProcessPoolExecutor
 
 from attrs import frozen
 
@@ -47,40 +51,84 @@ def event_hash(prev_hash: str, seq: int, e, recorded_at: str) -> str:
 
 
 
-def verify_chain(conn, guards: dict[str, str], digest: str | None = None) -> int:
+PARALLEL_MIN = 200_000  # below this, starting worker processes costs more than it saves
+
+
+def verify_chain(conn, guards: dict[str, str], digest: str | None = None,
+                 path: str | None = None, workers: int | None = None) -> int:
     """Re-hash the whole chain; raise :class:`TamperError` naming the first bad event.
 
     Checks the guard triggers are in place, ``seq`` runs 1, 2, 3… without gaps,
     each ``prev_hash`` is the previous ``hash`` and each ``hash`` is recomputed
     equal. With ``digest`` (``SEQ:HASH`` from :meth:`head` taken earlier) it also
     proves the ledger still holds that exact prefix. Returns the event count.
+
+    Given the file's ``path``, a large ledger is checked in ``workers`` processes
+    (default: one per CPU), each re-hashing a contiguous range of seq.
     """
     _verify_guards(conn, guards)
     want = parse_digest(digest) if digest is not None else None
-    prev, expected_seq = GENESIS_HASH, 1
+    last = conn.execute("SELECT max(seq) FROM events").fetchone()[0] or 0
+    workers = workers or os.cpu_count() or 1
+    if path is None or workers < 2 or last < PARALLEL_MIN:
+        rows = conn.execute(f"SELECT {', '.join(COLUMNS)} FROM events ORDER BY seq")
+        failure, count = _verify_rows(rows, GENESIS_HASH, 1, want)
+    else:
+        bounds = [(last * k // workers + 1, last * (k + 1) // workers) for k in range(workers)]
+        ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods()
+                                          else "spawn")
+        with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+            parts = list(pool.map(_verify_part, [(str(path), lo, hi, want) for lo, hi in bounds]))
+        failures = [f for f, _ in parts if f is not None]
+        failure = min(failures) if failures else None
+        count = parts[-1][1]
+    if failure is not None:
+        raise TamperError(failure[1], failure[0])
+    if want and want.seq > count:
+        raise TamperError(f"digest {want} names event seq {want.seq}, but the ledger ends at "
+                          f"seq {count}: events were removed", count + 1)
+    return count
+
+
+def _verify_part(job) -> tuple[tuple[int, str] | None, int]:
+    """One worker's range ``lo..hi``, on its own read-only connection."""
+    path, lo, hi, want = job
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        row = conn.execute("SELECT hash FROM events WHERE seq = ?", (lo - 1,)).fetchone()
+        prev = GENESIS_HASH if lo == 1 else (row[0] if row else None)
+        if prev is None:
+            return (lo - 1, f"event seq {lo - 1} is missing"), lo - 2
+        rows = conn.execute(f"SELECT {', '.join(COLUMNS)} FROM events "
+                            f"WHERE seq >= ? AND seq <= ? ORDER BY seq", (lo, hi))
+        failure, count = _verify_rows(rows, prev, lo, want)
+        if failure is None and count != hi:
+            failure = (count + 1, f"event seq {count + 1} is missing")
+        return failure, count
+    finally:
+        conn.close()
+
+
+def _verify_rows(rows, prev: str, expected_seq: int, want: Head | None):
+    """Check rows in seq order from ``expected_seq``; (first failure or None, last seq)."""
     sha256 = hashlib.sha256
     dumps = _envelope_json
-    rows = conn.execute(f"SELECT {', '.join(COLUMNS)} FROM events ORDER BY seq")
     for (seq, id_, type_, sv, town, period, occ, ref, rec, actor, payload, prev_hash,
          digest_) in rows:
         if seq != expected_seq:
-            raise TamperError(f"event seq {expected_seq} is missing (next is {seq}, id {id_!r})",
-                              expected_seq)
+            return (expected_seq, f"event seq {expected_seq} is missing (next is {seq}, "
+                                  f"id {id_!r})"), expected_seq - 1
         if prev_hash != prev:
-            raise TamperError(f"event seq {seq} (id {id_!r}): prev_hash does not match the "
-                              f"previous event's hash", seq)
+            return (seq, f"event seq {seq} (id {id_!r}): prev_hash does not match the "
+                         f"previous event's hash"), seq
         envelope = dumps([seq, id_, type_, sv, town, period, occ, ref, rec, actor])
         if sha256(f"{prev}\n{envelope}\n{payload}".encode()).hexdigest() != digest_:
-            raise TamperError(f"event seq {seq} (id {id_!r}): content does not match its hash",
-                              seq)
+            return (seq, f"event seq {seq} (id {id_!r}): content does not match its hash"), seq
         if want and seq == want.seq and digest_ != want.hash:
-            raise TamperError(f"event seq {seq} (id {id_!r}) differs from digest {want}: "
-                              f"the ledger was rewritten after the digest was taken", seq)
+            return (seq, f"event seq {seq} (id {id_!r}) differs from digest {want}: "
+                         f"the ledger was rewritten after the digest was taken"), seq
         prev, expected_seq = digest_, expected_seq + 1
-    if want and want.seq >= expected_seq:
-        raise TamperError(f"digest {want} names event seq {want.seq}, but the ledger ends at "
-                          f"seq {expected_seq - 1}: events were removed", expected_seq)
-    return expected_seq - 1
+    return None, expected_seq - 1
 
 
 def _verify_guards(conn, guards: dict[str, str]) -> None:

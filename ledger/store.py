@@ -404,7 +404,7 @@ class EventStore:
 
         See :func:`ledger.chain.verify_chain`. Returns the event count.
         """
-        return verify_chain(self.conn, GUARDS, digest)
+        return verify_chain(self.conn, GUARDS, digest, path=self.path)
 
     def close(self) -> None:
         self.conn.close()
