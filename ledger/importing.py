@@ -19,10 +19,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
+from attrs import frozen
+
 from ledger.errors import LedgerError, ValidationError
 from ledger.records import record_types
 
 Numbered = tuple[str, object]
+
+# The contract sets no length limit on text: lift the csv module's 128 KiB cell limit.
+csv.field_size_limit(2**31 - 1)
 
 
 def read_records(path: str | Path, progress=None) -> Iterator[Numbered]:
@@ -48,14 +53,24 @@ def _closing(fh: BinaryIO, records: Iterator[Numbered]) -> Iterator[Numbered]:
         yield from records
 
 
-def _lines(fh: BinaryIO, progress) -> Iterator[tuple[int, str]]:
+@frozen
+class Unreadable:
+    """A line that could not be read as a record. It travels in order with the records,
+    so the error reported is that of the first bad line even though the importer
+    reads ahead; validation raises it when it gets there."""
+
+    reason: str
+
+
+def _lines(fh: BinaryIO, progress) -> Iterator[tuple[int, str | Unreadable]]:
     for number, raw in enumerate(fh, start=1):
         if progress:
             progress(len(raw))
         try:
             line = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise ValidationError(f"line {number}: not valid UTF-8 (byte {exc.start + 1})") from None
+            yield number, Unreadable(f"not valid UTF-8 (byte {exc.start + 1})")
+            return
         if number == 1:
             line = line.removeprefix("\ufeff")
         yield number, line
@@ -83,22 +98,31 @@ _DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=_no_constant,
 
 def _jsonl(lines: Iterator[tuple[int, str]]) -> Iterator[Numbered]:
     for number, line in lines:
+        if isinstance(line, Unreadable):
+            yield f"line {number}", line
+            return
         if not line.strip():
             continue
         try:
             rec = _DECODER.decode(line)
         except RecursionError:
-            raise ValidationError(f"line {number}: JSON nested too deeply") from None
-        except ValueError as exc:  # JSONDecodeError, huge integers, duplicate keys
-            raise ValidationError(f"line {number}: not a valid JSON record: {exc}") from None
+            rec = Unreadable("JSON nested too deeply")
+        except (ValueError, ArithmeticError) as exc:  # bad JSON, duplicate keys, huge numbers
+            rec = Unreadable(f"not a valid JSON record: {exc}")
         yield f"line {number}", rec
+        if isinstance(rec, Unreadable):
+            return
 
 
 def _csv(lines: Iterator[tuple[int, str]]) -> Iterator[Numbered]:
     starts: list[int] = []
+    broken: list[tuple[int, Unreadable]] = []
 
     def text_lines():
         for number, line in lines:
+            if isinstance(line, Unreadable):
+                broken.append((number, line))
+                return
             starts.append(number)
             yield line
 
@@ -108,7 +132,7 @@ def _csv(lines: Iterator[tuple[int, str]]) -> Iterator[Numbered]:
     except StopIteration:
         return
     except csv.Error as exc:
-        raise ValidationError(f"line 1: unreadable CSV header: {exc}") from None
+        raise ValidationError(f"line 1: unreadable CSV header: {_csv_reason(exc)}") from None
     header = [h.strip() for h in header]
     known = {"type", "id", "actor"}.union(*(r | o for r, o in record_types().values()))
     for name in header:
@@ -121,11 +145,25 @@ def _csv(lines: Iterator[tuple[int, str]]) -> Iterator[Numbered]:
         try:
             row = next(reader)
         except StopIteration:
+            if broken:
+                yield f"line {broken[0][0]}", broken[0][1]
             return
         except csv.Error as exc:
-            raise ValidationError(f"line {first}: unreadable CSV: {exc}") from None
+            if broken:  # the stream stopped at an unreadable line inside this record
+                yield f"line {broken[0][0]}", broken[0][1]
+            else:
+                yield f"line {first}", Unreadable(f"unreadable CSV: {_csv_reason(exc)}")
+            return
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(header):
-            raise ValidationError(f"line {first}: {len(row)} cells, but the header has {len(header)}")
+            yield f"line {first}", Unreadable(f"{len(row)} cells, but the header has {len(header)}")
+            return
         yield f"line {first}", {k: v for k, v in zip(header, row) if v != ""}
+
+
+def _csv_reason(exc: csv.Error) -> str:
+    if "new-line character seen in unquoted field" in str(exc):
+        return ("a bare carriage return (CR) inside an unquoted field: save the file with LF "
+                "or CRLF line endings, or quote the field")
+    return str(exc)

@@ -30,6 +30,7 @@ from ledger.events import (
 )
 
 MAX_QUANTITY = 1_000_000
+MAX_PLACES = 20  # decimal places a rate may carry (exact, but bounded: 1e-999999999 is not a rate)
 
 # type -> (required fields, optional fields); every record also has type, id, actor.
 RECORD_FIELDS: dict[str, tuple[frozenset, frozenset]] = {
@@ -102,7 +103,7 @@ def quantity(rec: dict, field: str = "quantity") -> int | None:
     if isinstance(v, str) and re.fullmatch(r"[+-]?\d{1,12}(\.0*)?", v.strip()):
         v = int(Decimal(v.strip()))  # CSV text; "2.0" is the whole number 2, as JSON's 2.0 is
     if isinstance(v, (Decimal, float)) and not isinstance(v, bool) and _finite(v) \
-            and v == int(v) and abs(v) < 10**12:
+            and _magnitude(v) < 10**12 and v == int(v):  # magnitude first: int(1e999999) is huge
         v = int(v)
     if isinstance(v, bool) or not isinstance(v, int):
         fail(field, f"must be a whole number, not {_shown(v)}")
@@ -129,8 +130,20 @@ def rate(rec: dict, field: str = "value") -> Decimal | None:
     if not isinstance(v, Decimal) or not v.is_finite():
         fail(field, f"must be a number from 0 to 100, not {_shown(rec.get(field))}")
     if not Decimal(0) <= v <= Decimal(100):
-        fail(field, f"must be a number from 0 to 100, not {v}")
+        fail(field, f"must be a number from 0 to 100, not {_shown(v)}")
+    if _places(v) > MAX_PLACES:
+        fail(field, f"has more than {MAX_PLACES} decimal places; a rate is stored exactly, "
+                    f"so give at most {MAX_PLACES}")
     return v
+
+
+def _places(v: Decimal) -> int:
+    """Decimal places that matter (trailing zeros aside), without rounding."""
+    if v == 0:
+        return 0
+    _, digits, exponent = v.as_tuple()
+    zeros = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    return max(0, -exponent - zeros)
 
 
 def text_list(rec: dict, field: str = "evidence") -> tuple[str, ...]:
@@ -254,6 +267,11 @@ BUILDERS = {
         due_on=day(rec, "due_on"), submitted_on=day(rec, "submitted_on", required=False),
         actor=actor),
 }
+
+
+def _magnitude(v):
+    # copy_abs needs no context: abs() would trap Overflow on exponents past Emax
+    return v.copy_abs() if isinstance(v, Decimal) else abs(v)
 
 
 def _finite(v) -> bool:

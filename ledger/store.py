@@ -21,6 +21,7 @@ so changing, removing or reordering any row breaks every hash after it.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from datetime import datetime, timedelta, timezone
@@ -36,6 +37,8 @@ from ledger.errors import LedgerError, SchemaError
 SCHEMA_VERSION = 1
 APPLICATION_ID = 0x4C444752  # "LDGR": marks a SQLite file as an audit ledger
 CHUNK = 2000
+# PRAGMA takes no bound parameters: whole statements, chosen by name, keep values out of SQL
+SYNCHRONOUS = {level: f"PRAGMA synchronous={level}" for level in ("OFF", "NORMAL", "FULL", "EXTRA")}
 
 
 GUARDS = {
@@ -199,6 +202,9 @@ class EventStore:
         self.path = Path(path)
         self.clock = clock or _utcnow
         self.timeout = timeout
+        if synchronous not in SYNCHRONOUS:
+            raise LedgerError(f"synchronous must be one of {', '.join(SYNCHRONOUS)}, "
+                              f"not {synchronous!r}")
         # called as listener(conn, rows) after each chunk is inserted, inside the
         # transaction: caches kept beside the events (a read model) stay in step
         self.listeners: list[Callable[[sqlite3.Connection, list[tuple]], None]] = []
@@ -211,12 +217,23 @@ class EventStore:
         self.db = sqlite_utils.Database(conn)
         try:
             self._prepare(synchronous)
+            self._identity = self._file_identity()
         except sqlite3.DatabaseError as exc:
             conn.close()
-            raise SchemaError(f"{self.path} is not an audit ledger ({exc})") from None
+            if "not a database" in str(exc):
+                raise SchemaError(f"{self.path} is not an audit ledger ({exc})") from None
+            # read-only places, full disks, I/O errors: say what really went wrong
+            raise LedgerError(f"cannot open ledger {self.path}: {exc}") from None
         except LedgerError:
             conn.close()
             raise
+
+    def _file_identity(self) -> tuple[int, int] | None:
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return None
+        return (st.st_dev, st.st_ino)
 
     # -- schema -------------------------------------------------------------
     def _prepare(self, synchronous: str) -> None:
@@ -233,7 +250,7 @@ class EventStore:
                 f"({SCHEMA_VERSION}); upgrade audit-ledger")
         if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
             self._retry_busy(lambda: conn.execute("PRAGMA journal_mode=WAL"))
-        conn.execute(f"PRAGMA synchronous={synchronous}")
+        conn.execute(SYNCHRONOUS[synchronous])
         conn.execute("PRAGMA cache_size=-32768")  # 32 MiB: a card's pages stay warm
 
     def _header(self) -> tuple[int, int, list[str]]:
@@ -333,6 +350,10 @@ class EventStore:
                     reader._flushed()
             if rows:
                 self._insert(rows)
+            if self._file_identity() != self._identity:
+                # SQLite would happily commit into a deleted file, losing the events
+                raise LedgerError(f"the ledger file {self.path} was removed or replaced since it "
+                                  f"was opened; nothing was written")
             conn.execute("COMMIT")
             return count
         except sqlite3.IntegrityError as exc:

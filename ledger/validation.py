@@ -29,12 +29,21 @@ from ledger.events import (
     TownRegistered,
     codec,
 )
+from ledger.importing import Unreadable
 from ledger.records import fail, parse_record
 from ledger.rubric import Deadline, Rubric, load_rubric_text, resolve_rubric
 from ledger.store import NewEvent, StoreReader
 
 PREFETCH = 500  # records whose ids are looked up together
 CORRECTABLE = {"FindingRecorded", "PaymentRecorded", "ReportRecorded"}
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
 
 
 def same_content(a, b: NewEvent) -> bool:
@@ -87,7 +96,8 @@ class Validator:
 
     def _prefetch(self, ids: list) -> None:
         """Look a batch's ids up in one query instead of one query per record."""
-        ids = [i for i in ids if isinstance(i, str)]
+        # only ids SQLite can bind (a lone surrogate fails later, with a clear error)
+        ids = [i for i in ids if isinstance(i, str) and (i.isascii() or _encodable(i))]
         self._stored = {e.id: e for e in self.reader.get_many(ids)}
         self._stored.update({i: None for i in ids if i not in self._stored})
         self._recent = {}
@@ -103,6 +113,8 @@ class Validator:
     def check(self, rec) -> list[NewEvent]:
         """The events one record appends: none if it is already stored identically;
         an appeal decision brings the corrections it causes along."""
+        if isinstance(rec, Unreadable):
+            raise ValidationError(rec.reason)
         parsed = parse_record(rec)
         if isinstance(parsed, dict):
             parsed = self._adoption(parsed)

@@ -36,7 +36,9 @@ def decimal_text(d: Decimal) -> str:
         raise ValueError(f"not a finite number: {d}")
     if d == 0:
         return "0"
-    return format(d.normalize(), "f")
+    # format(..., "f") is exact; normalize() would round to the context's 28 digits.
+    text = format(d, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 _fast = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True,

@@ -39,6 +39,9 @@ _CACHE: dict[str, Rubric] = {}
 # --------------------------------------------------------------------------- public API
 
 
+MAX_BYTES = 1 << 20  # a rubric is a page of text; refuse to read a whole disk image
+
+
 def load_rubric(path: str | Path) -> Rubric:
     """Load one rubric file; ``sha256`` is the hex SHA-256 of its bytes.
 
@@ -47,6 +50,9 @@ def load_rubric(path: str | Path) -> Rubric:
     """
     origin = str(path)
     try:
+        if Path(path).stat().st_size > MAX_BYTES:
+            raise RubricError(f"{origin}: {Path(path).stat().st_size:,} bytes is too large for a "
+                              f"rubric file (at most {MAX_BYTES:,})")
         data = Path(path).read_bytes()
     except OSError as exc:
         raise RubricError(f"{origin}: cannot read rubric file: {exc.strerror or exc}") from None
@@ -114,7 +120,11 @@ def resolve_rubric(id_or_path: str | Path) -> Rubric:
     known = bundled_rubrics()
     if str(id_or_path) in known:
         return load_rubric(known[str(id_or_path)])
-    if Path(id_or_path).is_file():
+    try:
+        is_file = Path(id_or_path).is_file()
+    except (OSError, ValueError) as exc:  # a name too long, a NUL byte
+        raise RubricError(f"{str(id_or_path)[:80]}: not a usable rubric path ({exc})") from None
+    if is_file:
         return load_rubric(id_or_path)
     raise RubricError(
         f"{id_or_path}: neither a bundled rubric id (known: {_known(known)}) nor a rubric file"
