@@ -158,6 +158,19 @@ class StoreReader:
             found += [StoredEvent(*row) for row in self._conn.execute(sql, part)]
         return found + [self._pending[i] for i in ids if i in self._pending]
 
+    def envelopes(self, type: str) -> list[tuple[str, str | None, str | None]]:
+        """``(id, town, period)`` of every committed-or-flushed event of ``type``, cheaply
+        (no payload is read or decoded)."""
+        return self._conn.execute("SELECT id, town, period FROM events WHERE type = ? ORDER BY seq",
+                                  (type,)).fetchall()
+
+    def latest(self, type: str, period: str) -> StoredEvent | None:
+        """The last committed-or-flushed event of ``type`` for ``period``."""
+        row = self._conn.execute(
+            f"SELECT {', '.join(COLUMNS)} FROM events WHERE type = ? AND period = ? "
+            f"ORDER BY seq DESC LIMIT 1", (type, period)).fetchone()
+        return StoredEvent(*row) if row else None
+
     def referring(self, event_id: str) -> list[StoredEvent]:
         """Events whose ``refers_to`` is ``event_id`` (corrections of it), in seq order."""
         found = list(select_events(self._conn, refers_to=event_id))

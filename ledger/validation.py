@@ -66,12 +66,10 @@ class Validator:
 
     def __init__(self, reader: StoreReader):
         self.reader = reader
-        self.towns = {e.town for e in reader.find(type="TownRegistered")}
-        self.rubrics: dict[str, Rubric] = {}
-        for e in reader.find(type="RubricAdopted"):
-            self.rubrics[e.period] = load_rubric_text(codec.decode(e.type, e.schema_version, e.payload).content,
-                                                      origin=f"ledger event {e.id}")
-        self.closed = {e.period: e.id for e in reader.find(type="PeriodClosed")}
+        # Read lightly: an append of one record must not cost more as the ledger grows.
+        self.towns = {town for _, town, _ in reader.envelopes("TownRegistered")}
+        self.rubrics: dict[str, Rubric | None] = {}  # filled per period on first use
+        self.closed = {period: eid for eid, _, period in reader.envelopes("PeriodClosed")}
         self._stored: dict = {}
         self._recent: dict = {}
 
@@ -251,7 +249,12 @@ class Validator:
             fail("value", f"only rate clauses take a value, not {clause_id}")
 
     def _rubric(self, period: str) -> Rubric:
-        rubric = self.rubrics.get(period)
+        if period not in self.rubrics:
+            adopted = self.reader.latest("RubricAdopted", period)
+            self.rubrics[period] = None if adopted is None else load_rubric_text(
+                codec.decode(adopted.type, adopted.schema_version, adopted.payload).content,
+                origin=f"ledger event {adopted.id}")
+        rubric = self.rubrics[period]
         if rubric is None:
             fail("period", f"period {period!r} has no adopted rubric (import an 'adopt' record first)")
         return rubric
