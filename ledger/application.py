@@ -143,7 +143,7 @@ class Ledger:
                               as_of=as_of, known_at=known, source=source)
         check_as_of(rubric, as_of)
         ev = readmodel.evidence(self.store.conn, town=town, period=period, known_at=known,
-                                as_of=as_of, source=source, in_rubric=rubric.has_clause)
+                                as_of=as_of, source=source, rubric=rubric)
         return score_evidence(rubric, ev, town=town, as_of=as_of, known_at=known, source=source)
 
     def _fresh_read_model(self) -> bool:

@@ -17,10 +17,11 @@ import json
 import sqlite3
 from datetime import date
 from decimal import Decimal
-from typing import Callable, Iterable
+from typing import Iterable
 
 from ledger.events import PaymentRecorded, ReportRecorded
 from ledger.projections.evidence import Evidence, FindingLite, group
+from ledger.rubric import Bonus, RateShortfall, Rubric
 
 VERSION = 2  # bump when the tables change: an older read model is rebuilt
 # Clustered by (town, period, seq): a town's rows sit together in recording order, so a
@@ -161,15 +162,19 @@ def rebuild(conn: sqlite3.Connection) -> int:
     return applied_seq(conn)
 
 
+# Details (dates, value, project) are read only for the clauses whose rule needs them
+# (:detail, a JSON list): turning text into Python strings is most of a card's cost.
 FINDINGS_SQL = """
-SELECT f.id, f.clause, f.occurred_on, f.recorded_at,
+SELECT f.id, f.clause,
+  CASE WHEN f.clause IN (SELECT value FROM json_each(:detail)) THEN f.occurred_on END,
+  CASE WHEN f.clause IN (SELECT value FROM json_each(:detail)) THEN f.recorded_at END,
   CASE WHEN f.corrected THEN coalesce((SELECT c.quantity FROM rm_corrections c
       WHERE c.target = f.id AND c.quantity IS NOT NULL AND c.recorded_at <= :k
       ORDER BY c.seq DESC LIMIT 1), f.quantity) ELSE f.quantity END,
   CASE WHEN f.corrected THEN coalesce((SELECT c.value FROM rm_corrections c
       WHERE c.target = f.id AND c.value IS NOT NULL AND c.recorded_at <= :k
       ORDER BY c.seq DESC LIMIT 1), f.value) ELSE f.value END,
-  f.project
+  CASE WHEN f.clause IN (SELECT value FROM json_each(:detail)) THEN f.project END
 FROM rm_findings f
 WHERE f.town = :t AND f.period = :p AND f.recorded_at <= :k AND f.occurred_on <= :d
   AND f.source = :s
@@ -187,10 +192,27 @@ ORDER BY x.seq
 """
 
 
+_DETAIL: dict[str, str] = {}  # rubric sha256 -> JSON list
+
+
+def detail_clauses(rubric: Rubric) -> str:
+    """The clauses whose rule reads a finding's dates, value or project, as a JSON list."""
+    if rubric.sha256 not in _DETAIL:
+        _DETAIL[rubric.sha256] = json.dumps(
+            [c.id for c in rubric.clauses() if isinstance(c.rule, RateShortfall)
+             or (isinstance(c.rule, Bonus) and c.rule.highest_per_project)])
+    return _DETAIL[rubric.sha256]
+
+
 def evidence(conn: sqlite3.Connection, *, town: str, period: str, known_at: str, as_of: date,
-             source: str, in_rubric: Callable[[str], bool]) -> Evidence:
-    """The fast road to :class:`Evidence`; equal to the replay's by construction and by test."""
-    params = {"t": town, "p": period, "k": known_at, "d": as_of.isoformat(), "s": source}
+             source: str, rubric: Rubric) -> Evidence:
+    """The fast road to :class:`Evidence`; scores equal to the replay's (proven by test).
+
+    Findings on clauses whose rule does not look at dates, values or projects come
+    back without them.
+    """
+    params = {"t": town, "p": period, "k": known_at, "d": as_of.isoformat(), "s": source,
+              "detail": detail_clauses(rubric)}
     fromiso = date.fromisoformat
     make = FindingLite._make
     findings = [make(row) if row[5] is None else make(row)._replace(value=Decimal(row[5]))
@@ -206,5 +228,5 @@ def evidence(conn: sqlite3.Connection, *, town: str, period: str, known_at: str,
             current[key] = ReportRecorded(fid, town, period, subject, fromiso(start),
                                           fromiso(done) if done else None)
     facts = list(current.values())
-    return group(findings, in_rubric, [f for f in facts if isinstance(f, PaymentRecorded)],
+    return group(findings, rubric.has_clause, [f for f in facts if isinstance(f, PaymentRecorded)],
                  [f for f in facts if isinstance(f, ReportRecorded)])
