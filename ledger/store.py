@@ -164,6 +164,13 @@ class StoreReader:
         return self._conn.execute("SELECT id, town, period FROM events WHERE type = ? ORDER BY seq",
                                   (type,)).fetchall()
 
+    def has_town(self, town: str) -> bool:
+        """Whether a committed-or-flushed event registers ``town`` (the only kind of event
+        with a town and no period, so the (town, period) index finds it at once)."""
+        return self._conn.execute(
+            "SELECT 1 FROM events WHERE town = ? AND period IS NULL AND +type = 'TownRegistered' "
+            "LIMIT 1", (town,)).fetchone() is not None
+
     def latest(self, type: str, period: str) -> StoredEvent | None:
         """The last committed-or-flushed event of ``type`` for ``period``."""
         row = self._conn.execute(
@@ -337,9 +344,10 @@ class EventStore:
         conn = self.conn
         self._begin()
         try:
-            head = self._head()
-            seq, prev = (head.seq, head.hash) if head else (0, GENESIS_HASH)
-            last = self._last_recorded_at()
+            row = conn.execute(
+                "SELECT seq, hash, recorded_at FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+            seq, prev, last = (row[0], row[1], parse_timestamp(row[2])) if row \
+                else (0, GENESIS_HASH, None)
             reader = StoreReader(conn)
             rows, count = [], 0
             for e in prepare(reader):
@@ -403,18 +411,11 @@ class EventStore:
                         f"{self.timeout:.0f} s; nothing was written") from None
                 time.sleep(0.05)
 
-    def _last_recorded_at(self) -> datetime | None:
-        row = self.conn.execute("SELECT recorded_at FROM events ORDER BY seq DESC LIMIT 1").fetchone()
-        return parse_timestamp(row[0]) if row else None
-
     # -- reading -------------------------------------------------------------
-    def _head(self) -> Head | None:
-        row = self.conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
-        return Head(*row) if row else None
-
     def head(self) -> Head | None:
         """The digest ``SEQ:HASH`` of the last event (None for an empty ledger)."""
-        return self._head()
+        row = self.conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+        return Head(*row) if row else None
 
     def last_recorded_at(self) -> str | None:
         """``recorded_at`` of the last event: every event at or before it is committed."""

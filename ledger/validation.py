@@ -67,7 +67,7 @@ class Validator:
     def __init__(self, reader: StoreReader):
         self.reader = reader
         # Read lightly: an append of one record must not cost more as the ledger grows.
-        self.towns = {town for _, town, _ in reader.envelopes("TownRegistered")}
+        self.towns: dict[str, bool] = {}  # town -> registered? (asked once per town)
         self.rubrics: dict[str, Rubric | None] = {}  # filled per period on first use
         self.closed = {period: eid for eid, _, period in reader.envelopes("PeriodClosed")}
         self._stored: dict = {}
@@ -166,7 +166,7 @@ class Validator:
 
     def _check(self, event, via_appeal: bool = False) -> None:
         if isinstance(event, TownRegistered):
-            if event.name in self.towns:
+            if self._registered(event.name):
                 fail("name", f"town {event.name!r} is already registered")
             return
         if isinstance(event, (RubricAdopted, PeriodClosed, ScorePublished)):
@@ -259,8 +259,13 @@ class Validator:
             fail("period", f"period {period!r} has no adopted rubric (import an 'adopt' record first)")
         return rubric
 
-    def _town(self, name: str) -> None:
+    def _registered(self, name: str) -> bool:
         if name not in self.towns:
+            self.towns[name] = self.reader.has_town(name)
+        return self.towns[name]
+
+    def _town(self, name: str) -> None:
+        if not self._registered(name):
             fail("town", f"town {name!r} is not registered (import a 'town' record first)")
 
     def _in_period(self, field: str, day: date, rubric: Rubric) -> None:
@@ -270,7 +275,7 @@ class Validator:
 
     def _apply(self, event) -> None:
         if isinstance(event, TownRegistered):
-            self.towns.add(event.name)
+            self.towns[event.name] = True
         elif isinstance(event, RubricAdopted):
             self.rubrics[event.period] = load_rubric_text(event.content, origin=event.rubric_id)
         elif isinstance(event, PeriodClosed):
