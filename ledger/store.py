@@ -29,9 +29,16 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 import sqlite_utils
-from attrs import frozen
 
 from ledger.chain import COLUMNS, GENESIS_HASH, Head, event_hash, verify_chain
+from ledger.rows import (  # noqa: F401  (re-exported: the store's vocabulary)
+    NewEvent,
+    StoredEvent,
+    StoreReader,
+    format_timestamp,
+    parse_timestamp,
+    select_events,
+)
 from ledger.errors import LedgerError, SchemaError
 
 SCHEMA_VERSION = 1
@@ -55,159 +62,11 @@ GUARDS = {
 }
 
 
-@frozen
-class NewEvent:
-    """An event ready to append: envelope fields and the canonical payload text."""
-
-    id: str
-    type: str
-    schema_version: int
-    town: str | None = None
-    period: str | None = None
-    occurred_on: str | None = None
-    refers_to: str | None = None
-    actor: str | None = None
-    payload: str = "{}"
-
-
-@frozen
-class StoredEvent:
-    """A row of the ledger, as appended."""
-
-    seq: int
-    id: str
-    type: str
-    schema_version: int
-    town: str | None
-    period: str | None
-    occurred_on: str | None
-    refers_to: str | None
-    recorded_at: str
-    actor: str | None
-    payload: str
-    prev_hash: str
-    hash: str
-
-    def same_content(self, new: NewEvent) -> bool:
-        """True when ``new`` is this event again (what a re-import may repeat)."""
-        return (self.type, self.schema_version, self.town, self.period, self.occurred_on,
-                self.refers_to, self.actor, self.payload) == (
-                new.type, new.schema_version, new.town, new.period, new.occurred_on,
-                new.refers_to, new.actor, new.payload)
-
-
-def format_timestamp(dt: datetime) -> str:
-    """UTC, microseconds, ``Z``: sorts as text in time order.
-
-    >>> format_timestamp(datetime(2017, 3, 8, 10, 0, tzinfo=timezone(timedelta(hours=8))))
-    '2017-03-08T02:00:00.000000Z'
-    """
-    if dt.utcoffset():
-        dt = dt.astimezone(timezone.utc)
-    return "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ" % (
-        dt.year, dt.month, dt.day, dt.hour, dt.minute, dt.second, dt.microsecond)
-
-
-def parse_timestamp(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
-
-
 def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
 INSERT_SQL = f"INSERT INTO events ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
-
-
-class StoreReader:
-    """Read access inside an append's transaction.
-
-    It sees the ledger as committed plus every event the batch has yielded so far,
-    including those still waiting in the current chunk.
-    """
-
-    def __init__(self, conn: sqlite3.Connection):
-        self._conn = conn
-        self._pending: dict[str, StoredEvent] = {}
-        self._pending_refs: dict[str, list[StoredEvent]] = {}
-
-    def _hold(self, stored: StoredEvent) -> None:
-        self._pending[stored.id] = stored
-        if stored.refers_to is not None:
-            self._pending_refs.setdefault(stored.refers_to, []).append(stored)
-
-    def _flushed(self) -> None:
-        self._pending.clear()
-        self._pending_refs.clear()
-
-    def get(self, event_id: str) -> StoredEvent | None:
-        """The event with this id, or None."""
-        if event_id in self._pending:
-            return self._pending[event_id]
-        row = self._conn.execute(f"SELECT {', '.join(COLUMNS)} FROM events WHERE id = ?",
-                                 (event_id,)).fetchone()
-        return StoredEvent(*row) if row else None
-
-    def get_many(self, ids: list[str]) -> list[StoredEvent]:
-        """Committed-or-flushed events with these ids (pending ones: use :meth:`get`)."""
-        found = []
-        for i in range(0, len(ids), 500):
-            part = ids[i:i + 500]
-            sql = (f"SELECT {', '.join(COLUMNS)} FROM events "
-                   f"WHERE id IN ({', '.join('?' * len(part))})")
-            found += [StoredEvent(*row) for row in self._conn.execute(sql, part)]
-        return found + [self._pending[i] for i in ids if i in self._pending]
-
-    def envelopes(self, type: str) -> list[tuple[str, str | None, str | None]]:
-        """``(id, town, period)`` of every committed-or-flushed event of ``type``, cheaply
-        (no payload is read or decoded)."""
-        return self._conn.execute("SELECT id, town, period FROM events WHERE type = ? ORDER BY seq",
-                                  (type,)).fetchall()
-
-    def has_town(self, town: str) -> bool:
-        """Whether a committed-or-flushed event registers ``town`` (the only kind of event
-        with a town and no period, so the (town, period) index finds it at once)."""
-        return self._conn.execute(
-            "SELECT 1 FROM events WHERE town = ? AND period IS NULL AND +type = 'TownRegistered' "
-            "LIMIT 1", (town,)).fetchone() is not None
-
-    def latest(self, type: str, period: str) -> StoredEvent | None:
-        """The last committed-or-flushed event of ``type`` for ``period``."""
-        row = self._conn.execute(
-            f"SELECT {', '.join(COLUMNS)} FROM events WHERE type = ? AND period = ? "
-            f"ORDER BY seq DESC LIMIT 1", (type, period)).fetchone()
-        return StoredEvent(*row) if row else None
-
-    def referring(self, event_id: str) -> list[StoredEvent]:
-        """Events whose ``refers_to`` is ``event_id`` (corrections of it), in seq order."""
-        found = list(select_events(self._conn, refers_to=event_id))
-        return found + self._pending_refs.get(event_id, [])
-
-    def find(self, **criteria) -> list[StoredEvent]:
-        """Committed-or-flushed events matching ``criteria`` (see :func:`select_events`);
-        call it before yielding, as it does not see the current chunk."""
-        return list(select_events(self._conn, **criteria))
-
-
-def select_events(conn, *, type: str | Iterable[str] | None = None, town: str | None = None,
-                  period: str | None = None, refers_to: str | None = None,
-                  recorded_until: str | None = None, after_seq: int = 0) -> Iterator[StoredEvent]:
-    """Events matching every given criterion, in ``seq`` order (all values parameterised)."""
-    where, params = ["seq > ?"], [after_seq]
-    if type is not None:
-        types = [type] if isinstance(type, str) else list(type)
-        where.append(f"type IN ({', '.join('?' * len(types))})")
-        params += types
-    for column, value in (("town", town), ("period", period), ("refers_to", refers_to)):
-        if value is not None:
-            where.append(f"{column} = ?")
-            params.append(value)
-    if recorded_until is not None:
-        where.append("recorded_at <= ?")
-        params.append(recorded_until)
-    sql = f"SELECT {', '.join(COLUMNS)} FROM events WHERE {' AND '.join(where)} ORDER BY seq"
-    for row in conn.execute(sql, params):
-        yield StoredEvent(*row)
 
 
 class EventStore:
