@@ -77,10 +77,19 @@ def text(rec: dict, field: str, required: bool = True, nonempty: bool = True) ->
     return v
 
 
-def _utf8(field: str, v: str) -> None:
+def is_utf8(v: str) -> bool:
+    """False for text SQLite and hashing cannot store: lone surrogates (JSON "\\ud800")."""
+    if v.isascii():
+        return True
     try:
         v.encode("utf-8")
-    except UnicodeEncodeError:  # lone surrogates, e.g. from a JSON "\ud800"
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
+def _utf8(field: str, v: str) -> None:
+    if not is_utf8(v):
         fail(field, "is not valid UTF-8 text (it holds a lone surrogate)")
 
 

@@ -49,12 +49,13 @@ class StoredEvent:
     prev_hash: str
     hash: str
 
-    def same_content(self, new: NewEvent) -> bool:
-        """True when ``new`` is this event again (what a re-import may repeat)."""
-        return (self.type, self.schema_version, self.town, self.period, self.occurred_on,
-                self.refers_to, self.actor, self.payload) == (
-                new.type, new.schema_version, new.town, new.period, new.occurred_on,
-                new.refers_to, new.actor, new.payload)
+
+def same_content(a: StoredEvent | NewEvent, b: NewEvent) -> bool:
+    """True when ``b`` repeats ``a`` exactly, its place in the chain aside (what a
+    re-import may repeat)."""
+    return (a.type, a.schema_version, a.town, a.period, a.occurred_on, a.refers_to, a.actor,
+            a.payload) == (b.type, b.schema_version, b.town, b.period, b.occurred_on,
+                           b.refers_to, b.actor, b.payload)
 
 
 def format_timestamp(dt: datetime) -> str:

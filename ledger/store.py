@@ -37,6 +37,7 @@ from ledger.rows import (  # noqa: F401  (re-exported: the store's vocabulary)
     StoreReader,
     format_timestamp,
     parse_timestamp,
+    same_content,
     select_events,
 )
 from ledger.errors import LedgerError, SchemaError

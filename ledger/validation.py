@@ -30,27 +30,12 @@ from ledger.events import (
     codec,
 )
 from ledger.importing import Unreadable
-from ledger.records import fail, parse_record
+from ledger.records import fail, is_utf8, parse_record
 from ledger.rubric import Deadline, Rubric, load_rubric_text, resolve_rubric
-from ledger.store import NewEvent, StoreReader
+from ledger.store import NewEvent, StoreReader, same_content
 
 PREFETCH = 500  # records whose ids are looked up together
 CORRECTABLE = {"FindingRecorded", "PaymentRecorded", "ReportRecorded"}
-
-
-def _encodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-        return True
-    except UnicodeEncodeError:
-        return False
-
-
-def same_content(a, b: NewEvent) -> bool:
-    """True when ``b`` repeats ``a`` (a stored or new event) exactly, recording aside."""
-    return (a.type, a.schema_version, a.town, a.period, a.occurred_on, a.refers_to, a.actor,
-            a.payload) == (b.type, b.schema_version, b.town, b.period, b.occurred_on,
-                           b.refers_to, b.actor, b.payload)
 
 
 def to_new_event(event) -> NewEvent:
@@ -95,7 +80,7 @@ class Validator:
     def _prefetch(self, ids: list) -> None:
         """Look a batch's ids up in one query instead of one query per record."""
         # only ids SQLite can bind (a lone surrogate fails later, with a clear error)
-        ids = [i for i in ids if isinstance(i, str) and (i.isascii() or _encodable(i))]
+        ids = [i for i in ids if isinstance(i, str) and is_utf8(i)]
         self._stored = {e.id: e for e in self.reader.get_many(ids)}
         self._stored.update({i: None for i in ids if i not in self._stored})
         self._recent = {}
@@ -122,7 +107,7 @@ class Validator:
         first = to_new_event(events[0])
         stored = self._lookup(first.id)
         if stored is not None:
-            if same_content(stored, first):
+            if same_content(stored, first):  # stored: a StoredEvent or a NewEvent of this batch
                 return []
             where = f" (seq {stored.seq})" if hasattr(stored, "seq") else " (earlier in this batch)"
             fail("id", f"{first.id!r} is already in the ledger{where} with other content")

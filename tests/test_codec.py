@@ -24,7 +24,7 @@ from ledger import SchemaError
 from ledger.events import codec as global_codec
 from ledger.events.codec import EventCodec, canonical_json, decimal_text
 from ledger.events.types import EVENT_TYPES, FindingRecorded, TownRegistered
-from ledger.store import EventStore, NewEvent
+from ledger.store import EventStore, NewEvent, same_content
 
 NASTY = 'a "quoted" back\\slash, NUL \x00, tab \t, line\nbreak, \u2028, 沙溪镇, emoji 🎉👩‍👩‍👧'
 
@@ -231,7 +231,7 @@ def test_finding_with_arbitrary_content_survives_the_store(shared_store, finding
                    payload=global_codec.encode(finding))
     shared_store.append(lambda reader: [new])
     stored = shared_store.get(finding.id)
-    assert stored.same_content(new)
+    assert same_content(stored, new)
     assert global_codec.decode(stored.type, stored.schema_version, stored.payload) == finding
     assert shared_store.verify() == shared_store.count()
 
