@@ -257,3 +257,18 @@ def test_writes_after_close_are_refused_except_through_an_appeal(lg):
                {"type": "appeal_decision", "id": "d1", "appeal": "ap1", "outcome": "upheld",
                 "reason": "r", "decided_by": "市民政局", "retractions": ["h1"]}])
     assert lg.score(T, "2017").total == Decimal(100)
+
+
+def test_history_rows_equal_the_card_at_each_known_at(tmp_path):
+    """History rescores only what each event touches: every row must still equal a full
+    card at that moment (demo ledger: retraction, amendment, facts, bonus, veto)."""
+    from ledger.demo import build_demo
+    path = build_demo(tmp_path / "demo.db")
+    with ledger.open(path) as lg:
+        for town in ("沙溪镇", "城厢镇", "璜泾镇"):
+            rows = lg.history(town, "2017")
+            assert len(rows) > 5
+            for row in rows[1:]:  # the first row is the adoption, before the town existed
+                card = lg.score(town, "2017", known_at=row.recorded_at, replay=True)
+                assert (row.total, row.grade) == (card.total, card.grade), (town, row.event)
+            assert rows[-1].total == lg.score(town, "2017").total

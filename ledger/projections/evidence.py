@@ -83,11 +83,12 @@ def group(findings: list[FindingLite], in_rubric: Callable[[str], bool], payment
 
 
 def evidence_from_state(state: TownState, in_rubric: Callable[[str], bool], as_of: date,
-                        source: str) -> Evidence:
-    """The reference road: a folded :class:`TownState` cut at ``as_of`` and ``source``."""
+                        source: str, clauses: set[str] | None = None) -> Evidence:
+    """The reference road: a folded :class:`TownState` cut at ``as_of`` and ``source``
+    (only the findings on ``clauses``, if given)."""
     findings = [FindingLite(f.id, f.event.clause, f.event.occurred_on.isoformat(), f.recorded_at,
                             f.quantity, f.value, f.event.project)
-                for f in state.live_findings()
+                for f in state.live_findings(clauses)
                 if f.event.occurred_on <= as_of and f.event.source == source]
     return group(findings, in_rubric, [p.event for p in state.payments()],
                  [r.event for r in state.reports()])

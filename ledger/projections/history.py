@@ -13,11 +13,18 @@ from typing import Iterable
 
 from attrs import frozen
 
-from ledger.events import RubricAdopted
+from ledger.events import (
+    FindingAmended,
+    FindingRecorded,
+    PaymentRecorded,
+    RecordRetracted,
+    ReportRecorded,
+    RubricAdopted,
+)
 from ledger.projections.card import ScoreCard
-from ledger.projections.scoring import score_card
+from ledger.projections.scoring import rescore, score_card
 from ledger.projections.state import TownState, apply
-from ledger.rubric import Rubric, load_rubric_text
+from ledger.rubric import Rubric, WorkingDayDelay, load_rubric_text
 
 
 @frozen
@@ -69,18 +76,45 @@ def history(items: Iterable[tuple[int, str, object]], *, town: str, as_of: date 
         if isinstance(event, RubricAdopted):
             if rubric is None:
                 current = load_rubric_text(event.content, origin=f"ledger event {event.id}")
+            touched = None
         else:
             apply(state, event, recorded_at)
-        if current is None:
-            continue
-        card = score_card(current, state, town=town, as_of=as_of or current.valid_to,
-                          known_at=recorded_at, source=source)
+            touched = _touched(event, state, current) if current is not None else None
+        if current is None or touched == set():
+            continue  # nothing this event can change
+        if prev is None or touched is None:
+            card = score_card(current, state, town=town, as_of=as_of or current.valid_to,
+                              known_at=recorded_at, source=source)
+        else:  # only the indicators that own the touched clauses are scored again
+            card = rescore(current, state, prev, touched, known_at=recorded_at)
         changes = _changes(prev, card)
         if prev is None or changes or card.total != prev.total or card.grade != prev.grade:
             rows.append(HistoryRow(seq, event.id, type(event).__name__, recorded_at, changes,
                                    prev.total if prev else None, card.total, card.grade))
         prev = card
     return rows
+
+
+def _touched(event, state: TownState, rubric: Rubric) -> set[str]:
+    """The clauses an event can change (after it was applied to ``state``)."""
+    if isinstance(event, FindingRecorded):
+        return {event.clause}
+    if isinstance(event, (RecordRetracted, FindingAmended)):
+        target = event.target if isinstance(event, RecordRetracted) else event.finding
+        if target in state.findings:
+            return {state.findings[target].event.clause}
+        if target in state.facts:
+            return _derived(rubric, state.facts[target].event)
+        return set()
+    if isinstance(event, (PaymentRecorded, ReportRecorded)):
+        return _derived(rubric, event)
+    return set()  # appeals, publications, closings: no score of their own
+
+
+def _derived(rubric: Rubric, fact) -> set[str]:
+    kind = "payment" if isinstance(fact, PaymentRecorded) else "report"
+    return {c.id for c in rubric.clauses()
+            if isinstance(c.rule, WorkingDayDelay) and c.rule.fact == kind}
 
 
 def _changes(before: ScoreCard | None, after: ScoreCard) -> tuple[Change, ...]:

@@ -63,16 +63,48 @@ def score_evidence(rubric: Rubric, evidence: Evidence, *, town: str, as_of: date
     """Score :class:`Evidence` (from a replay or from the read model) under ``rubric``."""
     check_as_of(rubric, as_of)
     indicators = tuple(_indicator(ind, evidence, as_of) for ind in rubric.indicators)
-    base = sum((i.score for i in indicators if not i.bonus), ZERO)
-    bonus = sum((i.score for i in indicators if i.bonus), ZERO)
     vetoes = tuple(fid for v in rubric.vetoes
                    for fid in (evidence.clauses[v.id].ids if v.id in evidence.clauses else ()))
+    return _assemble(rubric, indicators, vetoes, evidence.unscored, town=town, as_of=as_of,
+                     known_at=known_at, source=source)
+
+
+def rescore(rubric: Rubric, state: TownState, previous: ScoreCard, clauses: set[str], *,
+            known_at: str) -> ScoreCard:
+    """``previous`` after events touching only ``clauses``: the indicators that own them
+    are scored again, the others kept (what history does after every event).
+
+    Equal to :func:`score_card` on the same state (the tests compare the two).
+    """
+    if not all(rubric.has_clause(c) for c in clauses):
+        return score_card(rubric, state, town=previous.town, as_of=previous.as_of,
+                          known_at=known_at, source=previous.source)
+    owners = {rubric.indicator_of(c).id for c in clauses if rubric.indicator_of(c)}
+    touched = {c.id for ind in rubric.indicators if ind.id in owners for c in ind.clauses}
+    touched |= {c for c in clauses if rubric.indicator_of(c) is None}  # veto items
+    evidence = evidence_from_state(state, rubric.has_clause, previous.as_of, previous.source,
+                                   clauses=touched)
+    indicators = tuple(_indicator(ind, evidence, previous.as_of) if ind.id in owners else old
+                       for ind, old in zip(rubric.indicators, previous.indicators))
+    vetoes = previous.vetoes
+    if any(rubric.indicator_of(c) is None for c in clauses):
+        vetoes = tuple(fid for v in rubric.vetoes for fid in (
+            evidence.clauses[v.id].ids if v.id in evidence.clauses else ()))
+    return _assemble(rubric, indicators, vetoes, previous.unscored, town=previous.town,
+                     as_of=previous.as_of, known_at=known_at, source=previous.source)
+
+
+def _assemble(rubric: Rubric, indicators: tuple[IndicatorScore, ...], vetoes: tuple[str, ...],
+              unscored: tuple[str, ...], *, town: str, as_of: date, known_at: str,
+              source: str) -> ScoreCard:
+    base = sum((i.score for i in indicators if not i.bonus), ZERO)
+    bonus = sum((i.score for i in indicators if i.bonus), ZERO)
     total = base + bonus
     return ScoreCard(
         town=town, period=rubric.period, rubric_id=rubric.id, rubric_sha256=rubric.sha256,
         as_of=as_of, known_at=known_at, source=source, base=base, bonus=bonus, total=total,
         grade=rubric.grade_for(total, vetoed=bool(vetoes)), vetoes=vetoes,
-        indicators=indicators, unscored=evidence.unscored)
+        indicators=indicators, unscored=unscored)
 
 
 def _indicator(ind: Indicator, evidence: Evidence, as_of: date) -> IndicatorScore:

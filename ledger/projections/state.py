@@ -51,6 +51,7 @@ class FindingView:
     recorded_at: str
     quantity: int
     value: Decimal | None
+    order: int = 0  # position in recording order
     corrections: list[Correction] = field(factory=list)
     retracted_by: Correction | None = None
 
@@ -84,9 +85,14 @@ class FactView:
 class TownState:
     findings: dict[str, FindingView] = field(factory=dict)
     facts: dict[str, FactView] = field(factory=dict)
+    by_clause: dict[str, list[FindingView]] = field(factory=dict)  # in recording order
 
-    def live_findings(self) -> list[FindingView]:
-        return [f for f in self.findings.values() if f.live]
+    def live_findings(self, clauses: set[str] | None = None) -> list[FindingView]:
+        """Live findings in recording order (only those on ``clauses``, if given)."""
+        if clauses is None:
+            return [f for f in self.findings.values() if f.live]
+        picked = [f for c in clauses for f in self.by_clause.get(c, ()) if f.live]
+        return sorted(picked, key=lambda f: f.order) if len(clauses) > 1 else picked
 
     def payments(self) -> list[FactView]:
         """The current record of each case: the latest live payment for it."""
@@ -116,7 +122,9 @@ def fold(events: Iterable[tuple[object, str]]) -> TownState:
 def apply(state: TownState, event, recorded_at: str) -> None:
     """Apply one event to ``state`` (events of other kinds are ignored)."""
     if isinstance(event, FindingRecorded):
-        state.findings[event.id] = FindingView(event, recorded_at, event.quantity, event.value)
+        view = FindingView(event, recorded_at, event.quantity, event.value, len(state.findings))
+        state.findings[event.id] = view
+        state.by_clause.setdefault(event.clause, []).append(view)
     elif isinstance(event, (PaymentRecorded, ReportRecorded)):
         state.facts[event.id] = FactView(event, recorded_at)
     elif isinstance(event, RecordRetracted):
