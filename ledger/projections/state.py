@@ -43,8 +43,22 @@ class Correction:
     value: Decimal | None = None
 
 
+class _Retractable:
+    """What findings and facts share: the id of their event, and whether it still counts."""
+
+    __slots__ = ()
+
+    @property
+    def id(self) -> str:
+        return self.event.id
+
+    @property
+    def live(self) -> bool:
+        return self.retracted_by is None
+
+
 @define
-class FindingView:
+class FindingView(_Retractable):
     """A finding with the corrections known so far applied."""
 
     event: FindingRecorded
@@ -55,30 +69,14 @@ class FindingView:
     corrections: list[Correction] = field(factory=list)
     retracted_by: Correction | None = None
 
-    @property
-    def id(self) -> str:
-        return self.event.id
-
-    @property
-    def live(self) -> bool:
-        return self.retracted_by is None
-
 
 @define
-class FactView:
+class FactView(_Retractable):
     """A payment or report record; ``live`` is False once retracted."""
 
     event: PaymentRecorded | ReportRecorded
     recorded_at: str
     retracted_by: Correction | None = None
-
-    @property
-    def id(self) -> str:
-        return self.event.id
-
-    @property
-    def live(self) -> bool:
-        return self.retracted_by is None
 
 
 @define
