@@ -21,7 +21,7 @@ from typing import Iterable
 
 from ledger.events import PaymentRecorded, ReportRecorded
 from ledger.projections.evidence import Evidence, FindingLite, group
-from ledger.rubric import Bonus, RateShortfall, Rubric
+from ledger.rubric import Rubric
 
 VERSION = 2  # bump when the tables change: an older read model is rebuilt
 # Clustered by (town, period, seq): a town's rows sit together in recording order, so a
@@ -162,19 +162,20 @@ def rebuild(conn: sqlite3.Connection) -> int:
     return applied_seq(conn)
 
 
-# Details (dates, value, project) are read only for the clauses whose rule needs them
-# (:detail, a JSON list): turning text into Python strings is most of a card's cost.
+# Dates are read only for findings that carry a value (rate clauses) or a project (per-
+# project bonuses), the only rules that look at them: turning text into Python strings is
+# most of a card's cost. Validation guarantees value and project go with those clauses.
 FINDINGS_SQL = """
 SELECT f.id, f.clause,
-  CASE WHEN f.clause IN (SELECT value FROM json_each(:detail)) THEN f.occurred_on END,
-  CASE WHEN f.clause IN (SELECT value FROM json_each(:detail)) THEN f.recorded_at END,
+  CASE WHEN f.value IS NOT NULL OR f.project IS NOT NULL THEN f.occurred_on END,
+  CASE WHEN f.value IS NOT NULL OR f.project IS NOT NULL THEN f.recorded_at END,
   CASE WHEN f.corrected THEN coalesce((SELECT c.quantity FROM rm_corrections c
       WHERE c.target = f.id AND c.quantity IS NOT NULL AND c.recorded_at <= :k
       ORDER BY c.seq DESC LIMIT 1), f.quantity) ELSE f.quantity END,
   CASE WHEN f.corrected THEN coalesce((SELECT c.value FROM rm_corrections c
       WHERE c.target = f.id AND c.value IS NOT NULL AND c.recorded_at <= :k
       ORDER BY c.seq DESC LIMIT 1), f.value) ELSE f.value END,
-  CASE WHEN f.clause IN (SELECT value FROM json_each(:detail)) THEN f.project END
+  f.project
 FROM rm_findings f
 WHERE f.town = :t AND f.period = :p AND f.recorded_at <= :k AND f.occurred_on <= :d
   AND f.source = :s
@@ -192,27 +193,14 @@ ORDER BY x.seq
 """
 
 
-_DETAIL: dict[str, str] = {}  # rubric sha256 -> JSON list
-
-
-def detail_clauses(rubric: Rubric) -> str:
-    """The clauses whose rule reads a finding's dates, value or project, as a JSON list."""
-    if rubric.sha256 not in _DETAIL:
-        _DETAIL[rubric.sha256] = json.dumps(
-            [c.id for c in rubric.clauses() if isinstance(c.rule, RateShortfall)
-             or (isinstance(c.rule, Bonus) and c.rule.highest_per_project)])
-    return _DETAIL[rubric.sha256]
-
-
 def evidence(conn: sqlite3.Connection, *, town: str, period: str, known_at: str, as_of: date,
              source: str, rubric: Rubric) -> Evidence:
     """The fast road to :class:`Evidence`; scores equal to the replay's (proven by test).
 
-    Findings on clauses whose rule does not look at dates, values or projects come
-    back without them.
+    Findings without a value or project come back without their dates, which no rule
+    but the rate and per-project ones reads.
     """
-    params = {"t": town, "p": period, "k": known_at, "d": as_of.isoformat(), "s": source,
-              "detail": detail_clauses(rubric)}
+    params = {"t": town, "p": period, "k": known_at, "d": as_of.isoformat(), "s": source}
     fromiso = date.fromisoformat
     make = FindingLite._make
     findings = [make(row) if row[5] is None else make(row)._replace(value=Decimal(row[5]))

@@ -29,6 +29,7 @@ def is_working_day(day: date) -> bool:
         raise CalendarError(f"the official working-day calendar does not cover {day}: {exc}") from None
 
 
+@lru_cache(maxsize=8192)
 def nth_working_day_after(start: date, n: int) -> date:
     """The ``n``-th working day after ``start`` (the start day itself is not counted)."""
     day, seen = start, 0
@@ -39,6 +40,7 @@ def nth_working_day_after(start: date, n: int) -> date:
     return day
 
 
+@lru_cache(maxsize=65536)
 def working_days_between(start: date, end: date) -> int:
     """Working days in the half-open span (start, end]; 0 when end <= start."""
     count, day = 0, start

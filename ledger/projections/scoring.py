@@ -136,7 +136,10 @@ def _line(clause: Clause, ind: Indicator, found: ClauseEvidence | None, evidence
     if isinstance(rule, ZeroScore):  # 不得分: the whole indicator, however many findings
         return ClauseLine(clause.id, ind.points, len(findings), ids)
     if isinstance(rule, RateShortfall):  # a measurement: the latest one counts
-        latest = max(findings, key=lambda f: (f.occurred_on, f.recorded_at))
+        measured = [f for f in findings if f.value is not None]  # (what-if rubrics aside)
+        if not measured:
+            return None
+        latest = max(measured, key=lambda f: (f.occurred_on, f.recorded_at))
         steps = rule.steps_short(latest.value)
         return ClauseLine(clause.id, rule.amount * steps, steps, (latest.id,))
     raise LedgerError(f"clause {clause.id}: rule kind {rule.kind} cannot be scored")
