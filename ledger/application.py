@@ -94,12 +94,12 @@ class Ledger:
 
     def towns(self, known_at=None) -> list[str]:
         """Registered town names, in registration order."""
-        known = self._known(known_at)
+        known = self.resolve_known_at(known_at)
         return [e.town for e in self.store.events(type="TownRegistered", recorded_until=known)]
 
     def rubric_for(self, period: str, known_at=None) -> Rubric:
         """The rubric adopted for ``period`` as the ledger stood at ``known_at``."""
-        known = self._known(known_at)
+        known = self.resolve_known_at(known_at)
         row = self.store.conn.execute(
             "SELECT id FROM events WHERE type = 'RubricAdopted' AND period = ? "
             "AND recorded_at <= ? ORDER BY seq DESC LIMIT 1", (period, known)).fetchone()
@@ -113,7 +113,7 @@ class Ledger:
 
     def town_state(self, town: str, period: str, known_at=None) -> TownState:
         """One town's findings and facts for a period, as known at ``known_at``."""
-        known = self._known(known_at)
+        known = self.resolve_known_at(known_at)
         rows = self.store.events(town=town, period=period, recorded_until=known)
         return fold((codec.decode(e.type, e.schema_version, e.payload), e.recorded_at)
                     for e in rows)
@@ -129,7 +129,7 @@ class Ledger:
         ``replay=True`` decodes and folds every event instead of reading the read
         model (the reference the read model is tested against).
         """
-        known = self._known(known_at)
+        known = self.resolve_known_at(known_at)
         scoring = self.scoring_rubric(period, known, rubric)
         self._check_town(town, known)
         self._check_source(source)
@@ -155,7 +155,7 @@ class Ledger:
     def scoreboard(self, period: str, as_of: date | str | None = None, known_at=None,
                    rubric: str | Rubric | None = None, source: str = "city") -> Scoreboard:
         """Every registered town's card, ranked (equal totals share a rank)."""
-        known = self._known(known_at)
+        known = self.resolve_known_at(known_at)
         scoring = self.scoring_rubric(period, known, rubric)
         day = self._as_of(as_of, scoring)
         self._check_source(source)
@@ -174,7 +174,7 @@ class Ledger:
     def history(self, town: str, period: str, as_of=None, known_at=None, rubric=None,
                 source: str = "city") -> list[HistoryRow]:
         """The score after every event that changed it, in recording order."""
-        known = self._known(known_at)
+        known = self.resolve_known_at(known_at)
         self._check_town(town, known)
         fixed = self.scoring_rubric(period, known, rubric) if rubric is not None else None
         rows = sorted(
@@ -201,7 +201,7 @@ class Ledger:
 
     def compare(self, town: str, period: str, as_of=None, known_at=None) -> dict:
         """Per clause, where the town's self-evaluation and the city's verification differ."""
-        known = self._known(known_at)
+        known = self.resolve_known_at(known_at)
         return compare_sources(self.score(town, period, as_of, known, source="self"),
                                self.score(town, period, as_of, known, source="city"))
 
@@ -222,7 +222,9 @@ class Ledger:
         return reproduce(self, publication_id)
 
     # -- helpers ---------------------------------------------------------------
-    def _known(self, known_at) -> str:
+    def resolve_known_at(self, known_at=None) -> str:
+        """``known_at`` as the ledger's canonical UTC text; ``None`` is the moment the
+        ledger last changed. Resolve it once to score several cards at the same moment."""
         if known_at is None:
             # "Now" is the moment the ledger last changed: every event recorded at or
             # before it is committed, while one being written right now may carry an
@@ -233,7 +235,7 @@ class Ledger:
     def scoring_rubric(self, period: str, known_at=None, rubric=None) -> Rubric:
         """The rubric a card uses: ``rubric`` (id, file or Rubric) if given, else the
         edition adopted for ``period`` at ``known_at``."""
-        known = self._known(known_at)
+        known = self.resolve_known_at(known_at)
         if isinstance(rubric, Rubric):
             return rubric
         if rubric is not None:

@@ -186,7 +186,7 @@ def diff(ctx, town, period, from_known_at, to_known_at, from_as_of, to_as_of, fr
         raise click.UsageError("--from-rubric/--to-rubric need --town")
     with _open(ctx) as lg:
         # one "now" for both sides, so an unset side means the same moment
-        known = lg._known(None)
+        known = lg.resolve_known_at(None)
         before["known_at"] = before["known_at"] or known
         after["known_at"] = after["known_at"] or known
         d = lg.diff(town, period, before, after)

@@ -294,7 +294,7 @@ def test_html_totals_in_a_headless_browser(demo, tmp_path):
 def test_json_is_the_contract_scoreboard_and_cards(demo):
     lg, tmp, board = demo
     data = json.loads((tmp / "report.json").read_text(encoding="utf-8"), parse_float=Decimal)
-    assert data["scoreboard"]["known_at"] == board.known_at == lg._known(KNOWN)
+    assert data["scoreboard"]["known_at"] == board.known_at == lg.resolve_known_at(KNOWN)
     assert [c["town"] for c in data["cards"]] == [s.town for s in board.towns]
     assert [D(c["total"]) for c in data["cards"]] == [s.total for s in board.towns]
     assert {c["known_at"] for c in data["cards"]} == {board.known_at}
@@ -305,7 +305,7 @@ def test_known_at_is_resolved_once_for_every_town(demo):
     out = export(lg, PERIOD, "json", tmp / "now.json")
     data = json.loads(out.read_text(encoding="utf-8"))
     assert {c["known_at"] for c in data["cards"]} == {data["scoreboard"]["known_at"]} \
-        == {lg._known(None)}
+        == {lg.resolve_known_at(None)}
 
 
 def test_bad_format_and_unwritable_path(demo, tmp_path):

@@ -70,7 +70,7 @@ def gather(lg, period: str, as_of=None, known_at=None, *, trees: bool = True,
     ``trees`` adds each town's explain tree; ``series`` each town's total at every
     month end up to ``as_of`` (one card per month and town).
     """
-    known = lg._known(known_at)
+    known = lg.resolve_known_at(known_at)
     rubric = lg.scoring_rubric(period, known)
     board = lg.scoreboard(period, as_of=as_of, known_at=known)
     out_trees, out_series = {}, {}
