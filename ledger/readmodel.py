@@ -203,7 +203,11 @@ def evidence(conn: sqlite3.Connection, *, town: str, period: str, known_at: str,
     params = {"t": town, "p": period, "k": known_at, "d": as_of.isoformat(), "s": source}
     fromiso = date.fromisoformat
     make = FindingLite._make
-    findings = [make(row) if row[5] is None else make(row)._replace(value=Decimal(row[5]))
+    # Most rows stay plain tuples (FindingLite's layout, read by index): building a named
+    # tuple per row was a third of a scoreboard's time. Rows the rate and per-project
+    # rules read by name (a value or a project) become FindingLite.
+    findings = [row if row[5] is None and row[6] is None
+                else make(row)._replace(value=None if row[5] is None else Decimal(row[5]))
                 for row in conn.execute(FINDINGS_SQL, params)]
     current: dict[tuple[str, str], object] = {}
     for fid, kind, subject, start, done in conn.execute(FACTS_SQL, params):

@@ -31,7 +31,11 @@ from ledger.projections.state import TownState
 class FindingLite(NamedTuple):
     """A live finding as counted: corrections known at ``known_at`` applied.
 
-    A plain tuple (``occurred_on`` as ISO text) because a card may build thousands.
+    A plain tuple (``occurred_on`` as ISO text) because a card may build thousands; the
+    read model hands most findings over as bare tuples of this layout, so code that sees
+    any finding reads it by index (``f[0]`` id, ``f[4]`` quantity). Only findings with a
+    value or a project, which the rate and per-project rules read by name, are sure to
+    be FindingLite.
     """
 
     id: str
@@ -78,9 +82,9 @@ def group(findings: list[FindingLite], in_rubric: Callable[[str], bool], payment
         if lst is None:
             lst = by_clause[f[1]] = []
         lst.append(f)
-    unscored = [f.id for c in list(by_clause) if not in_rubric(c) for f in by_clause.pop(c)]
+    unscored = [f[0] for c in list(by_clause) if not in_rubric(c) for f in by_clause.pop(c)]
     if unscored:  # keep recording order among the unscored
-        order = {f.id: i for i, f in enumerate(findings)}
+        order = {f[0]: i for i, f in enumerate(findings)}
         unscored.sort(key=order.__getitem__)
     return Evidence({c: ClauseEvidence(c, tuple(fs)) for c, fs in by_clause.items()},
                     tuple(unscored), tuple(payments), tuple(reports))

@@ -136,7 +136,8 @@ def _line(clause: Clause, ind: Indicator, found: ClauseEvidence | None, evidence
     if isinstance(rule, ZeroScore):  # 不得分: the whole indicator, however many findings
         return ClauseLine(clause.id, ind.points, len(findings), ids)
     if isinstance(rule, RateShortfall):  # a measurement: the latest one counts
-        measured = [f for f in findings if f.value is not None]  # (what-if rubrics aside)
+        # findings are FindingLite-shaped tuples, read by index (see FindingLite)
+        measured = [f for f in findings if f[5] is not None]  # (what-if rubrics aside)
         if not measured:
             return None
         latest = max(measured, key=lambda f: (f.occurred_on, f.recorded_at))
@@ -165,10 +166,10 @@ def _derived(clause: Clause, rule: WorkingDayDelay, found: ClauseEvidence | None
                 late.append(Lateness(r.id, r.report, r.due_on, deadline, done, days,
                                      days if rule.per == "working_day" else 1))
     direct = found.findings if found is not None else ()
-    units = sum(item.units for item in late) + sum(f.quantity for f in direct)
+    units = sum(item.units for item in late) + sum(f[4] for f in direct)  # f.quantity
     if not units:
         return None
-    events = tuple(item.fact for item in late) + tuple(f.id for f in direct)
+    events = tuple(item.fact for item in late) + tuple(f[0] for f in direct)
     return ClauseLine(clause.id, rule.amount * units, units, events, late=tuple(late))
 
 
@@ -177,10 +178,10 @@ def _per_project(ind: Indicator, evidence: Evidence) -> list[ClauseLine]:
     best: dict[str, tuple[Decimal, int, str]] = {}  # project -> (amount, -rubric pos, clause)
     for pos, c in enumerate(ind.clauses):
         found = evidence.clauses.get(c.id)
-        for f in found.findings if found else ():
+        for f in found.findings if found else ():  # f[6]: the project
             cand = (c.rule.amount, -pos, c.id)
-            if f.project not in best or cand > best[f.project]:
-                best[f.project] = cand
+            if f[6] not in best or cand > best[f[6]]:
+                best[f[6]] = cand
     lines = []
     for c in ind.clauses:
         found = evidence.clauses.get(c.id)
@@ -188,8 +189,8 @@ def _per_project(ind: Indicator, evidence: Evidence) -> list[ClauseLine]:
             continue
         findings = found.findings
         winners = {p for p, (_, _, cid) in best.items() if cid == c.id}
-        zeroed = tuple(f.id for f in findings if f.project not in winners)
+        zeroed = tuple(f[0] for f in findings if f[6] not in winners)
         amount = c.rule.amount * len(winners)
-        lines.append(ClauseLine(c.id, amount, len(winners), tuple(f.id for f in findings),
+        lines.append(ClauseLine(c.id, amount, len(winners), tuple(f[0] for f in findings),
                                 zeroed=zeroed))
     return lines
