@@ -95,13 +95,15 @@ class Ledger:
     def towns(self, known_at=None) -> list[str]:
         """Registered town names, in registration order."""
         known = self.resolve_known_at(known_at)
-        return [e.town for e in self.store.events(type="TownRegistered", recorded_until=known)]
+        return [e.town for e in self.store.events(type="TownRegistered", recorded_until=known,
+                                                  unscoped=True)]
 
     def rubric_for(self, period: str, known_at=None) -> Rubric:
         """The rubric adopted for ``period`` as the ledger stood at ``known_at``."""
         known = self.resolve_known_at(known_at)
         row = self.store.conn.execute(
             "SELECT id FROM events WHERE type = 'RubricAdopted' AND period = ? "
+            "AND (town IS NULL OR period IS NULL) "  # the unscoped index (see rows.UNSCOPED)
             "AND recorded_at <= ? ORDER BY seq DESC LIMIT 1", (period, known)).fetchone()
         if row is None:
             raise LedgerError(f"period {period!r} has no adopted rubric as known at {known}")
@@ -179,7 +181,8 @@ class Ledger:
         fixed = self.scoring_rubric(period, known, rubric) if rubric is not None else None
         rows = sorted(
             list(self.store.events(town=town, period=period, recorded_until=known))
-            + list(self.store.events(type="RubricAdopted", period=period, recorded_until=known)),
+            + list(self.store.events(type="RubricAdopted", period=period, recorded_until=known,
+                                     unscoped=True)),
             key=lambda e: e.seq)
         items = ((e.seq, e.recorded_at, codec.decode(e.type, e.schema_version, e.payload))
                  for e in rows)

@@ -23,7 +23,7 @@ from ledger.events import PaymentRecorded, ReportRecorded
 from ledger.projections.evidence import Evidence, FindingLite, group
 from ledger.rubric import Rubric
 
-VERSION = 2  # bump when the tables change: an older read model is rebuilt
+VERSION = 3  # bump when the tables change: an older read model is rebuilt
 # Clustered by (town, period, seq): a town's rows sit together in recording order, so a
 # card reads one contiguous range with no sort and no second lookup per row.
 SCHEMA = """
@@ -32,7 +32,6 @@ CREATE TABLE IF NOT EXISTS rm_findings (
     clause TEXT, occurred_on TEXT, quantity INTEGER, value TEXT, project TEXT, source TEXT,
     recorded_at TEXT, corrected INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (town, period, seq)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS rm_findings_id ON rm_findings(id);
 CREATE TABLE IF NOT EXISTS rm_corrections (
     target TEXT NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL, kind TEXT NOT NULL,
     quantity INTEGER, value TEXT, recorded_at TEXT,
@@ -42,7 +41,6 @@ CREATE TABLE IF NOT EXISTS rm_facts (
     kind TEXT, subject TEXT, start TEXT, done TEXT, recorded_at TEXT,
     corrected INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (town, period, seq)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS rm_facts_id ON rm_facts(id);
 CREATE TABLE IF NOT EXISTS rm_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
 TABLES = ("rm_findings", "rm_corrections", "rm_facts", "rm_state")
@@ -77,7 +75,7 @@ def apply_rows(conn: sqlite3.Connection, rows: Iterable[tuple]) -> None:
             d = _loads(payload) if etype == "FindingAmended" else {}
             kind = "retract" if etype == "RecordRetracted" else "amend"
             corrections.append((seq, eid, ref, kind, d.get("quantity"), _text(d.get("value")), rec))
-            touched.append((ref,))
+            touched.append((town, period, ref))  # a correction carries its target's town and period
         elif etype in ("PaymentRecorded", "ReportRecorded"):
             d = json.loads(payload)
             if etype == "PaymentRecorded":
@@ -96,12 +94,17 @@ def apply_rows(conn: sqlite3.Connection, rows: Iterable[tuple]) -> None:
     if corrections:
         conn.executemany("INSERT INTO rm_corrections (seq, id, target, kind, quantity, value, "
                          "recorded_at) VALUES (?,?,?,?,?,?,?)", corrections)
-        # mark the targets so a card only probes corrections where there are some
-        conn.executemany("UPDATE rm_findings SET corrected = 1 WHERE id = ?", touched)
-        conn.executemany("UPDATE rm_facts SET corrected = 1 WHERE id = ?", touched)
+        # mark the targets so a card only probes corrections where there are some; found by
+        # their clustered key (an index on id would cost every insert more than it saves)
+        conn.executemany(MARK_SQL.format(table="rm_findings"), touched)
+        conn.executemany(MARK_SQL.format(table="rm_facts"), touched)
     if last is not None:
         conn.execute("INSERT OR REPLACE INTO rm_state (key, value) VALUES ('applied_seq', ?)",
                      (last,))
+
+
+MARK_SQL = ("UPDATE {table} SET corrected = 1 WHERE town = ? AND period = ? "
+            "AND seq = (SELECT seq FROM events WHERE id = ?)")
 
 
 def _text(v) -> str | None:

@@ -75,6 +75,10 @@ def parse_timestamp(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
 
 
+# the WHERE of the partial index events_unscoped: a query repeats it to use that index
+UNSCOPED = "(town IS NULL OR period IS NULL)"
+
+
 class StoreReader:
     """Read access inside an append's transaction.
 
@@ -115,10 +119,10 @@ class StoreReader:
         return found + [self._pending[i] for i in ids if i in self._pending]
 
     def envelopes(self, type: str) -> list[tuple[str, str | None, str | None]]:
-        """``(id, town, period)`` of every committed-or-flushed event of ``type``, cheaply
-        (no payload is read or decoded)."""
-        return self._conn.execute("SELECT id, town, period FROM events WHERE type = ? ORDER BY seq",
-                                  (type,)).fetchall()
+        """``(id, town, period)`` of every committed-or-flushed *unscoped* event of ``type``
+        (one without a town or a period: a registration, an adoption, a closing), cheaply."""
+        return self._conn.execute(f"SELECT id, town, period FROM events WHERE type = ? "
+                                  f"AND {UNSCOPED} ORDER BY seq", (type,)).fetchall()
 
     def has_town(self, town: str) -> bool:
         """Whether a committed-or-flushed event registers ``town`` (the only kind of event
@@ -128,10 +132,10 @@ class StoreReader:
             "LIMIT 1", (town,)).fetchone() is not None
 
     def latest(self, type: str, period: str) -> StoredEvent | None:
-        """The last committed-or-flushed event of ``type`` for ``period``."""
+        """The last committed-or-flushed unscoped event of ``type`` for ``period``."""
         row = self._conn.execute(
             f"SELECT {', '.join(COLUMNS)} FROM events WHERE type = ? AND period = ? "
-            f"ORDER BY seq DESC LIMIT 1", (type, period)).fetchone()
+            f"AND {UNSCOPED} ORDER BY seq DESC LIMIT 1", (type, period)).fetchone()
         return StoredEvent(*row) if row else None
 
     def referring(self, event_id: str) -> list[StoredEvent]:
@@ -147,9 +151,16 @@ class StoreReader:
 
 def select_events(conn, *, type: str | Iterable[str] | None = None, town: str | None = None,
                   period: str | None = None, refers_to: str | None = None,
-                  recorded_until: str | None = None, after_seq: int = 0) -> Iterator[StoredEvent]:
-    """Events matching every given criterion, in ``seq`` order (all values parameterised)."""
+                  recorded_until: str | None = None, after_seq: int = 0,
+                  unscoped: bool = False) -> Iterator[StoredEvent]:
+    """Events matching every given criterion, in ``seq`` order (all values parameterised).
+
+    ``unscoped=True`` keeps only events without a town or a period, and reads them
+    through their own small index: ask it when selecting registrations or adoptions.
+    """
     where, params = ["seq > ?"], [after_seq]
+    if unscoped:
+        where.append(UNSCOPED)
     if type is not None:
         types = [type] if isinstance(type, str) else list(type)
         where.append(f"type IN ({', '.join('?' * len(types))})")

@@ -42,7 +42,7 @@ from ledger.rows import (  # noqa: F401  (re-exported: the store's vocabulary)
 )
 from ledger.errors import LedgerError, SchemaError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 APPLICATION_ID = 0x4C444752  # "LDGR": marks a SQLite file as an audit ledger
 CHUNK = 2000
 # PRAGMA takes no bound parameters: whole statements, chosen by name, keep values out of SQL
@@ -61,6 +61,23 @@ GUARDS = {
                           "OR EXISTS (SELECT 1 FROM events WHERE id = NEW.id) "
                           "BEGIN SELECT RAISE(ABORT, 'ledger events are append-only'); END",
 }
+
+
+# Every index costs each insert a B-tree descent, and beside the append guard (a trigger)
+# every index written per row costs about twice as much: only two are written for most
+# events. Queries on event types use events_unscoped by repeating its WHERE (UNSCOPED).
+INDEXES = {
+    "events_id": "CREATE UNIQUE INDEX events_id ON events(id)",
+    "events_town": "CREATE INDEX events_town ON events(town, period)",
+    # registrations, adoptions, closings: the few events not scoped to a town and period
+    "events_unscoped": "CREATE INDEX events_unscoped ON events(type, period) "
+                       "WHERE town IS NULL OR period IS NULL",
+    "events_refers_to": "CREATE INDEX events_refers_to ON events(refers_to) "
+                        "WHERE refers_to IS NOT NULL",
+}
+# Schema 1 indexed every row five ways; opening it for writing moves it to schema 2.
+V1_INDEXES = ("events_town_period", "events_recorded_at", "events_refers_to",
+              "events_type_period")
 
 
 def _utcnow() -> datetime:
@@ -130,6 +147,8 @@ class EventStore:
                 f"({SCHEMA_VERSION}); upgrade audit-ledger")
         if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
             self._retry_busy(lambda: conn.execute("PRAGMA journal_mode=WAL"))
+        if version < SCHEMA_VERSION:
+            self._upgrade()
         conn.execute(SYNCHRONOUS[synchronous])
         conn.execute("PRAGMA cache_size=-32768")  # 32 MiB: a card's pages stay warm
 
@@ -176,12 +195,8 @@ class EventStore:
                     not_null={"id", "type", "schema_version", "recorded_at", "payload",
                               "prev_hash", "hash"},
                 )
-                self.db["events"].create_index(["id"], index_name="events_id", unique=True)
-                self.db["events"].create_index(["town", "period", "occurred_on"],
-                                               index_name="events_town_period")
-                self.db["events"].create_index(["recorded_at"], index_name="events_recorded_at")
-                self.db["events"].create_index(["refers_to"], index_name="events_refers_to")
-                self.db["events"].create_index(["type", "period"], index_name="events_type_period")
+                for sql in INDEXES.values():
+                    conn.execute(sql)
                 for sql in GUARDS.values():
                     conn.execute(sql)
                 conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
@@ -190,6 +205,27 @@ class EventStore:
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+
+    def _upgrade(self) -> None:
+        """Schema 1 -> 2: the same rows, fewer indexes. Only the indexes change, so a
+        read-only file stays readable as it is."""
+        conn = self.conn
+        try:
+            self._begin()
+        except LedgerError:
+            return  # read-only (or locked long): read it as schema 1
+        try:
+            if conn.execute("PRAGMA user_version").fetchone()[0] == 1:
+                for name in V1_INDEXES:
+                    conn.execute(f"DROP INDEX IF EXISTS {name}")
+                for sql in INDEXES.values():
+                    conn.execute(sql.replace(" INDEX ", " INDEX IF NOT EXISTS ", 1))
+                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            conn.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            conn.execute("ROLLBACK")
+            if "readonly" not in str(exc):
+                raise LedgerError(f"cannot upgrade ledger {self.path}: {exc}") from None
 
     # -- writing -------------------------------------------------------------
     def append(self, prepare: Callable[[StoreReader], Iterable[NewEvent]]) -> int:

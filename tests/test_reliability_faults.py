@@ -26,6 +26,7 @@ import contextlib
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -326,3 +327,19 @@ def test_append_after_the_ledger_file_was_deleted_is_refused(tmp_path):
         shutil.rmtree(d)
         with pytest.raises(LedgerError):
             lg.append([finding("lost-1", 1)])  # today: returns 1, and the event is lost
+
+
+def test_a_read_only_schema_1_ledger_is_read_as_it_is(tmp_path):
+    """Schema 1 -> 2 swaps indexes when the file can be written; an immutable schema 1
+    file is read (and verified) with the indexes it has."""
+    from test_store import make_v1_ledger
+
+    db = tmp_path / "v1.db"
+    head = make_v1_ledger(db)
+    with immutable(db):
+        with ledger.open(db, create=False) as lg:
+            assert lg.verify(head) == 4
+            assert lg.score("沙溪镇", "2017").total == 100
+    conn = sqlite3.connect(db)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    conn.close()
