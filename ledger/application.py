@@ -47,6 +47,7 @@ class Ledger:
         self.store = EventStore(path, clock=clock, timeout=timeout)
         self.clock = self.store.clock
         self._rubrics: dict[str, Rubric] = {}
+        self._towns: set[str] = set()  # towns seen registered (a registration is permanent)
         self._fast = readmodel.ensure(self.store.conn, self._head_seq())
         if self._fast:
             self.store.listeners.append(readmodel.on_chunk)
@@ -73,7 +74,7 @@ class Ledger:
         record (``record 3: field 'clause': …``) and appends nothing.
         """
         numbered = ((f"record {n}", rec) for n, rec in enumerate(records, start=1))
-        return self.store.append(lambda reader: validate_into(reader, numbered))
+        return self.store.append(lambda reader: validate_into(reader, numbered, self._towns))
 
     def import_file(self, path: str | Path, progress=None) -> int:
         """Import a ``.jsonl`` or ``.csv`` file (see the interchange contract), all or nothing.
@@ -81,7 +82,7 @@ class Ledger:
         Errors name the file's line: ``line 7: field 'occurred_on': …``.
         """
         records = read_records(path, progress=progress)
-        return self.store.append(lambda reader: validate_into(reader, records))
+        return self.store.append(lambda reader: validate_into(reader, records, self._towns))
 
     # -- reading ---------------------------------------------------------------
     def head(self) -> Head | None:

@@ -138,6 +138,17 @@ class StoreReader:
             f"AND {UNSCOPED} ORDER BY seq DESC LIMIT 1", (type, period)).fetchone()
         return StoredEvent(*row) if row else None
 
+    def latest_each(self, types: tuple[str, ...], period: str) -> dict[str, StoredEvent]:
+        """The last committed-or-flushed unscoped event of each of ``types`` for
+        ``period`` (absent types left out), in one query."""
+        found: dict[str, StoredEvent] = {}
+        for row in self._conn.execute(
+                f"SELECT {', '.join(COLUMNS)} FROM events WHERE type IN "
+                f"({', '.join('?' * len(types))}) AND period = ? AND {UNSCOPED} "
+                f"ORDER BY seq DESC", (*types, period)):
+            found.setdefault(row[2], StoredEvent(*row))
+        return found
+
     def referring(self, event_id: str) -> list[StoredEvent]:
         """Events whose ``refers_to`` is ``event_id`` (corrections of it), in seq order."""
         found = list(select_events(self._conn, refers_to=event_id))

@@ -15,6 +15,7 @@ from typing import Iterable, Iterator
 from attrs import evolve
 
 from ledger.errors import LedgerError, RubricError, ValidationError
+from ledger.fastpath import Scope, is_text, plain_finding, scope_of
 from ledger.events import (
     AppealDecided,
     AppealFiled,
@@ -49,14 +50,19 @@ def to_new_event(event) -> NewEvent:
 class Validator:
     """Checks records against the ledger as it stands inside one write transaction."""
 
-    def __init__(self, reader: StoreReader):
+    def __init__(self, reader: StoreReader, towns: set[str] | None = None):
         self.reader = reader
         # Read lightly: an append of one record must not cost more as the ledger grows.
-        self.towns: dict[str, bool] = {}  # town -> registered? (asked once per town)
+        # ``towns``: towns the caller knows are registered (a registration is permanent).
+        self.towns: dict[str, bool] = dict.fromkeys(towns or (), True)  # asked once per town
         self.rubrics: dict[str, Rubric | None] = {}  # filled per period on first use
-        self.closed = {period: eid for eid, _, period in reader.envelopes("PeriodClosed")}
+        self.closed: dict[str, str] = {}  # period -> the event that closed it (per period)
+        self._periods: set[str] = set()  # periods whose adoption and closing were read
+        self._batch_towns: set[str] = set()  # registered by this batch (until it commits)
+        self.confirmed: set[str] = set()  # found registered by earlier, committed batches
         self._stored: dict = {}
         self._recent: dict = {}
+        self._scopes: dict[str, Scope | None] = {}  # period -> what plain findings may name
 
     def events(self, records: Iterable[tuple[str, object]]) -> Iterator[NewEvent]:
         """Yield one NewEvent per new record; skip records already stored identically.
@@ -96,6 +102,32 @@ class Validator:
     def check(self, rec) -> list[NewEvent]:
         """The events one record appends: none if it is already stored identically;
         an appeal decision brings the corrections it causes along."""
+        if type(rec) is dict and rec.get("type") == "finding":
+            new = self._plain_finding(rec)
+            if new is not None:
+                return [new]
+        return self.check_in_full(rec)
+
+    def _plain_finding(self, rec: dict) -> NewEvent | None:
+        """The hot path (:mod:`ledger.fastpath`), given the rules that need the ledger."""
+        period = rec.get("period")
+        if not is_text(period):  # before it reaches SQLite (a lone surrogate cannot)
+            return None
+        if period not in self._scopes:
+            try:
+                rubric = self._rubric(period)
+            except ValidationError:
+                return None
+            self._scopes[period] = None if period in self.closed else scope_of(rubric)
+        new = plain_finding(rec, self._scopes[period])
+        if new is None or not self.towns.get(new.town, False) and not self._registered(new.town):
+            return None
+        if self._lookup(new.id) is not None:
+            return None  # stored already (identically or not): the general road says which
+        return new
+
+    def check_in_full(self, rec) -> list[NewEvent]:
+        """:meth:`check` by the general road alone (the reference for the hot path)."""
         if isinstance(rec, Unreadable):
             raise ValidationError(rec.reason)
         parsed = parse_record(rec)
@@ -234,11 +266,15 @@ class Validator:
             fail("value", f"only rate clauses take a value, not {clause_id}")
 
     def _rubric(self, period: str) -> Rubric:
-        if period not in self.rubrics:
-            adopted = self.reader.latest("RubricAdopted", period)
-            self.rubrics[period] = None if adopted is None else load_rubric_text(
-                codec.decode(adopted.type, adopted.schema_version, adopted.payload).content,
-                origin=f"ledger event {adopted.id}")
+        """The period's rubric; on first use, also reads whether the period is closed."""
+        if period not in self._periods:
+            self._periods.add(period)
+            found = self.reader.latest_each(("RubricAdopted", "PeriodClosed"), period)
+            if period not in self.rubrics:  # (an adoption earlier in this batch is newer)
+                adopted = found.get("RubricAdopted")
+                self.rubrics[period] = None if adopted is None else _adopted_rubric(adopted)
+            if "PeriodClosed" in found:
+                self.closed.setdefault(period, found["PeriodClosed"].id)
         rubric = self.rubrics[period]
         if rubric is None:
             fail("period", f"period {period!r} has no adopted rubric (import an 'adopt' record first)")
@@ -247,6 +283,8 @@ class Validator:
     def _registered(self, name: str) -> bool:
         if name not in self.towns:
             self.towns[name] = self.reader.has_town(name)
+            if self.towns[name] and name not in self._batch_towns:
+                self.confirmed.add(name)  # registered before this batch: for good
         return self.towns[name]
 
     def _town(self, name: str) -> None:
@@ -261,16 +299,44 @@ class Validator:
     def _apply(self, event) -> None:
         if isinstance(event, TownRegistered):
             self.towns[event.name] = True
+            self._batch_towns.add(event.name)
         elif isinstance(event, RubricAdopted):
             self.rubrics[event.period] = load_rubric_text(event.content, origin=event.rubric_id)
         elif isinstance(event, PeriodClosed):
             self.closed.setdefault(event.period, event.id)
+        if isinstance(event, (RubricAdopted, PeriodClosed)):
+            self._scopes.pop(event.period, None)
 
 
-def validate_into(reader: StoreReader, records: Iterable[tuple[str, object]]) -> Iterator[NewEvent]:
-    """The store's ``prepare`` callback for an import: validate, then yield events."""
+_ADOPTED: dict[str, Rubric] = {}  # adoption event hash -> its rubric
+
+
+def _adopted_rubric(adopted) -> Rubric:
+    """The rubric an adoption event carries. Cached by the event's chain hash, which covers
+    its content: a single append then skips decoding and hashing the whole rubric text."""
+    rubric = _ADOPTED.get(adopted.hash)
+    if rubric is None:
+        rubric = load_rubric_text(
+            codec.decode(adopted.type, adopted.schema_version, adopted.payload).content,
+            origin=f"ledger event {adopted.id}")
+        if len(_ADOPTED) >= 64:
+            _ADOPTED.clear()
+        _ADOPTED[adopted.hash] = rubric
+    return rubric
+
+
+def validate_into(reader: StoreReader, records: Iterable[tuple[str, object]],
+                  towns: set[str] | None = None) -> Iterator[NewEvent]:
+    """The store's ``prepare`` callback for an import: validate, then yield events.
+
+    ``towns`` (a set the caller keeps) seeds the towns known registered and receives
+    those the ledger confirmed as already registered when this batch began.
+    """
+    validator = Validator(reader, towns)
     try:
-        validator = Validator(reader)
+        for event in validator.events(records):
+            yield event
     except RubricError as exc:  # a stored rubric that no longer loads is not bad input
         raise LedgerError(f"an adopted rubric in the ledger does not load: {exc}") from None
-    return validator.events(records)
+    if towns is not None:
+        towns.update(validator.confirmed)
