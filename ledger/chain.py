@@ -15,7 +15,6 @@ only caught against a digest (``SEQ:HASH``) kept outside the ledger.
 from __future__ import annotations
 
 import hashlib
-import json
 import multiprocessing
 import os
 import re
@@ -24,6 +23,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 from attrs import frozen
 
+from ledger.compactjson import encoder
 from ledger.errors import LedgerError, TamperError
 
 GENESIS_HASH = "0" * 64
@@ -40,7 +40,7 @@ class Head:
         return f"{self.seq}:{self.hash}"
 
 
-_envelope_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_envelope_json = encoder(sort_keys=False)
 
 
 def event_hash(prev_hash: str, seq: int, e, recorded_at: str) -> str:

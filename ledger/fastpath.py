@@ -12,11 +12,11 @@ byte-identical events (``tests/test_fastpath.py``).
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import date
 from typing import NamedTuple
 
+from ledger.compactjson import encoder
 from ledger.events import FindingRecorded
 from ledger.records import MAX_QUANTITY
 from ledger.rubric import Deadline, Rubric
@@ -27,8 +27,7 @@ KEYS = frozenset({"type", "id", "actor", "town", "period", "clause", "occurred_o
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}").fullmatch
 _SURROGATE = re.compile("[\ud800-\udfff]").search
 # the codec's canonical encoder for flat data (see ledger.events.codec.canonical_json)
-_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True,
-                           allow_nan=False).encode
+_encode = encoder(sort_keys=True)
 _VERSION = FindingRecorded.schema_version
 
 

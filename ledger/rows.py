@@ -88,13 +88,15 @@ class StoreReader:
 
     def __init__(self, conn: sqlite3.Connection):
         self._conn = conn
-        self._pending: dict[str, StoredEvent] = {}
-        self._pending_refs: dict[str, list[StoredEvent]] = {}
+        # rows of the chunk not inserted yet, as the store's row tuples (COLUMNS order):
+        # a StoredEvent is made only for the few that are asked for
+        self._pending: dict[str, tuple] = {}
+        self._pending_refs: dict[str, list[tuple]] = {}
 
-    def _hold(self, stored: StoredEvent) -> None:
-        self._pending[stored.id] = stored
-        if stored.refers_to is not None:
-            self._pending_refs.setdefault(stored.refers_to, []).append(stored)
+    def _hold(self, row: tuple) -> None:
+        self._pending[row[1]] = row
+        if row[7] is not None:  # refers_to
+            self._pending_refs.setdefault(row[7], []).append(row)
 
     def _flushed(self) -> None:
         self._pending.clear()
@@ -103,7 +105,7 @@ class StoreReader:
     def get(self, event_id: str) -> StoredEvent | None:
         """The event with this id, or None."""
         if event_id in self._pending:
-            return self._pending[event_id]
+            return StoredEvent(*self._pending[event_id])
         row = self._conn.execute(f"SELECT {', '.join(COLUMNS)} FROM events WHERE id = ?",
                                  (event_id,)).fetchone()
         return StoredEvent(*row) if row else None
@@ -116,7 +118,7 @@ class StoreReader:
             sql = (f"SELECT {', '.join(COLUMNS)} FROM events "
                    f"WHERE id IN ({', '.join('?' * len(part))})")
             found += [StoredEvent(*row) for row in self._conn.execute(sql, part)]
-        return found + [self._pending[i] for i in ids if i in self._pending]
+        return found + [StoredEvent(*self._pending[i]) for i in ids if i in self._pending]
 
     def envelopes(self, type: str) -> list[tuple[str, str | None, str | None]]:
         """``(id, town, period)`` of every committed-or-flushed *unscoped* event of ``type``
@@ -152,7 +154,7 @@ class StoreReader:
     def referring(self, event_id: str) -> list[StoredEvent]:
         """Events whose ``refers_to`` is ``event_id`` (corrections of it), in seq order."""
         found = list(select_events(self._conn, refers_to=event_id))
-        return found + self._pending_refs.get(event_id, [])
+        return found + [StoredEvent(*row) for row in self._pending_refs.get(event_id, ())]
 
     def find(self, **criteria) -> list[StoredEvent]:
         """Committed-or-flushed events matching ``criteria`` (see :func:`select_events`);

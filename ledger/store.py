@@ -252,13 +252,10 @@ class EventStore:
                 last = now if last is None or now > last else last + timedelta(microseconds=1)
                 recorded_at = format_timestamp(last)
                 digest = event_hash(prev, seq, e, recorded_at)
-                stored = StoredEvent(seq, e.id, e.type, e.schema_version, e.town, e.period,
-                                     e.occurred_on, e.refers_to, recorded_at, e.actor,
-                                     e.payload, prev, digest)
-                reader._hold(stored)
-                rows.append((seq, e.id, e.type, e.schema_version, e.town, e.period,
-                             e.occurred_on, e.refers_to, recorded_at, e.actor, e.payload, prev,
-                             digest))
+                row = (seq, e.id, e.type, e.schema_version, e.town, e.period, e.occurred_on,
+                       e.refers_to, recorded_at, e.actor, e.payload, prev, digest)
+                reader._hold(row)
+                rows.append(row)
                 prev = digest
                 count += 1
                 if len(rows) >= CHUNK:

@@ -22,6 +22,7 @@ from typing import Callable
 
 import cattrs
 
+from ledger.compactjson import encoder
 from ledger.errors import SchemaError
 from ledger.events.types import EVENT_TYPES
 
@@ -41,8 +42,7 @@ def decimal_text(d: Decimal) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-_fast = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True,
-                         allow_nan=False).encode
+_fast = encoder(sort_keys=True)
 
 
 def canonical_json(obj) -> str:
