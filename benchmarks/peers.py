@@ -26,14 +26,14 @@ import uuid
 from importlib import metadata
 from pathlib import Path
 
+from ledger import store
+
 COLUMNS = ("seq", "id", "type", "schema_version", "town", "period", "occurred_on",
            "refers_to", "recorded_at", "actor", "payload", "prev_hash", "hash")
 # the ledger's secondary indexes (README, "The ledger file"), for the indexed variant
-INDEXES = ("CREATE UNIQUE INDEX t_id ON t (id)",
-           "CREATE INDEX t_town ON t (town, period, occurred_on)",
-           "CREATE INDEX t_rec ON t (recorded_at)",
-           "CREATE INDEX t_ref ON t (refers_to)",
-           "CREATE INDEX t_type ON t (type, period)")
+# and its append guard: what the ledger's schema costs in SQLite alone
+INDEXES = (*(sql.replace(" ON events", " ON t") for sql in store.INDEXES.values()),
+           store.GUARDS["events_only_append"].replace("events", "t"))
 
 # interchange record type -> the ledger's event type (for the JSONL floor's rows)
 EVENT_TYPES = {"adopt": "RubricAdopted", "town": "TownRegistered", "finding": "FindingRecorded",
