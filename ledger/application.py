@@ -256,8 +256,10 @@ class Ledger:
 
     def _check_town(self, town: str, known: str) -> None:
         registered = self.store.conn.execute(
-            "SELECT 1 FROM events WHERE type = 'TownRegistered' AND town = ? AND recorded_at <= ?",
-            (town, known)).fetchone()
+            # a registration has a town and no period: the (town, period) index finds it
+            # at once, where town alone would walk the town's every event
+            "SELECT 1 FROM events WHERE town = ? AND period IS NULL AND type = 'TownRegistered' "
+            "AND recorded_at <= ?", (town, known)).fetchone()
         if registered is None:
             raise LedgerError(f"unknown town {town!r} (not registered as known at {known})")
 

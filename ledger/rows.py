@@ -72,7 +72,12 @@ def format_timestamp(dt: datetime) -> str:
 
 
 def parse_timestamp(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+    """The inverse of :func:`format_timestamp` (for the store's own, well-formed text).
+
+    >>> parse_timestamp("2017-03-08T02:00:00.000005Z")
+    datetime.datetime(2017, 3, 8, 2, 0, 0, 5, tzinfo=datetime.timezone.utc)
+    """
+    return datetime.fromisoformat(text)  # reads the Z; far cheaper than strptime
 
 
 # the WHERE of the partial index events_unscoped: a query repeats it to use that index
@@ -140,15 +145,16 @@ class StoreReader:
             f"AND {UNSCOPED} ORDER BY seq DESC LIMIT 1", (type, period)).fetchone()
         return StoredEvent(*row) if row else None
 
-    def latest_each(self, types: tuple[str, ...], period: str) -> dict[str, StoredEvent]:
-        """The last committed-or-flushed unscoped event of each of ``types`` for
-        ``period`` (absent types left out), in one query."""
-        found: dict[str, StoredEvent] = {}
-        for row in self._conn.execute(
-                f"SELECT {', '.join(COLUMNS)} FROM events WHERE type IN "
+    def latest_each(self, types: tuple[str, ...], period: str) -> dict[str, tuple[str, str]]:
+        """``(id, hash)`` of the last committed-or-flushed unscoped event of each of
+        ``types`` for ``period`` (absent types left out), in one query that reads no
+        payload (an adoption's is the whole rubric)."""
+        found: dict[str, tuple[str, str]] = {}
+        for type_, id_, hash_ in self._conn.execute(
+                f"SELECT type, id, hash FROM events WHERE type IN "
                 f"({', '.join('?' * len(types))}) AND period = ? AND {UNSCOPED} "
                 f"ORDER BY seq DESC", (*types, period)):
-            found.setdefault(row[2], StoredEvent(*row))
+            found.setdefault(type_, (id_, hash_))
         return found
 
     def referring(self, event_id: str) -> list[StoredEvent]:

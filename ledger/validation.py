@@ -118,7 +118,7 @@ class Validator:
                 rubric = self._rubric(period)
             except ValidationError:
                 return None
-            self._scopes[period] = None if period in self.closed else scope_of(rubric)
+            self._scopes[period] = None if period in self.closed else _scope(rubric)
         new = plain_finding(rec, self._scopes[period])
         if new is None or not self.towns.get(new.town, False) and not self._registered(new.town):
             return None
@@ -272,9 +272,10 @@ class Validator:
             found = self.reader.latest_each(("RubricAdopted", "PeriodClosed"), period)
             if period not in self.rubrics:  # (an adoption earlier in this batch is newer)
                 adopted = found.get("RubricAdopted")
-                self.rubrics[period] = None if adopted is None else _adopted_rubric(adopted)
+                self.rubrics[period] = None if adopted is None else _adopted_rubric(
+                    self.reader, *adopted)
             if "PeriodClosed" in found:
-                self.closed.setdefault(period, found["PeriodClosed"].id)
+                self.closed.setdefault(period, found["PeriodClosed"][0])
         rubric = self.rubrics[period]
         if rubric is None:
             fail("period", f"period {period!r} has no adopted rubric (import an 'adopt' record first)")
@@ -309,19 +310,32 @@ class Validator:
 
 
 _ADOPTED: dict[str, Rubric] = {}  # adoption event hash -> its rubric
+_SCOPES: dict[str, Scope] = {}  # rubric sha256 -> what a plain finding may name
 
 
-def _adopted_rubric(adopted) -> Rubric:
+def _scope(rubric: Rubric) -> Scope:
+    if len(rubric.sha256) != 64:  # a rubric built in code, with no text to name it by
+        return scope_of(rubric)
+    scope = _SCOPES.get(rubric.sha256)
+    if scope is None:
+        if len(_SCOPES) >= 64:
+            _SCOPES.clear()
+        scope = _SCOPES[rubric.sha256] = scope_of(rubric)
+    return scope
+
+
+def _adopted_rubric(reader: StoreReader, event_id: str, event_hash: str) -> Rubric:
     """The rubric an adoption event carries. Cached by the event's chain hash, which covers
-    its content: a single append then skips decoding and hashing the whole rubric text."""
-    rubric = _ADOPTED.get(adopted.hash)
+    its content: a single append then skips reading, decoding and hashing the rubric text."""
+    rubric = _ADOPTED.get(event_hash)
     if rubric is None:
+        adopted = reader.get(event_id)
         rubric = load_rubric_text(
             codec.decode(adopted.type, adopted.schema_version, adopted.payload).content,
             origin=f"ledger event {adopted.id}")
         if len(_ADOPTED) >= 64:
             _ADOPTED.clear()
-        _ADOPTED[adopted.hash] = rubric
+        _ADOPTED[event_hash] = rubric
     return rubric
 
 
