@@ -332,7 +332,7 @@ def test_append_after_the_ledger_file_was_deleted_is_refused(tmp_path):
 def test_a_read_only_schema_1_ledger_is_read_as_it_is(tmp_path):
     """Schema 1 -> 2 swaps indexes when the file can be written; an immutable schema 1
     file is read (and verified) with the indexes it has."""
-    from test_store import make_v1_ledger
+    from test_store_upgrade import make_v1_ledger
 
     db = tmp_path / "v1.db"
     head = make_v1_ledger(db)
