@@ -233,7 +233,7 @@ def kill_trial(db: Path, spawn, name: str, mark_at: int, delay: float = 0.0) -> 
     digest = str(before.head())
     before.close()
 
-    worker = spawn("batch", db, name, BATCH, mark_at, PRE)
+    worker = spawn("batch", db, name, BATCH, mark_at, PRE, 1)  # lingers: the kill finds it
     worker.expect("committed-pre")
     worker.expect("mark")
     if delay:

@@ -4,13 +4,15 @@
         Opens DB, prints "ready", waits for one line on stdin (the start signal), then
         appends COUNT events one per transaction, ids ``w{WORKER}-{i}``; prints "done".
 
-    python tests/helpers/store_workers.py batch DB BATCH COUNT MARK_AT PRE
+    python tests/helpers/store_workers.py batch DB BATCH COUNT MARK_AT PRE [LINGER]
         Commits a small batch of PRE events ``{BATCH}-pre-{i}`` of its own (if PRE > 0),
         prints "committed-pre", then appends COUNT events ``{BATCH}-{i}`` (period BATCH)
         in ONE ``EventStore.append`` from a generator. The generator prints "mark"
         after yielding MARK_AT events (the parent kills the process when it reads it)
         and "exhausted" after yielding the last one, i.e. before the commit;
         "committed N" follows the commit. MARK_AT 0 means no mark (run to completion).
+        LINGER 1 keeps the process alive after the commit (a kill meant to land late
+        then still finds it, however fast the batch ran).
 
     python tests/helpers/store_workers.py race-open DIR WORKER FILES
         Prints "ready", reads a wall-clock START time from stdin, then for k in
@@ -49,7 +51,7 @@ def appends(db: str, worker: str, count: str, synchronous: str = "FULL") -> None
     say("done")
 
 
-def batch(db: str, name: str, count: str, mark_at: str, pre: str) -> None:
+def batch(db: str, name: str, count: str, mark_at: str, pre: str, linger: str = "0") -> None:
     count, mark_at, pre = int(count), int(mark_at), int(pre)
     store = EventStore(db)
     if pre:
@@ -67,6 +69,8 @@ def batch(db: str, name: str, count: str, mark_at: str, pre: str) -> None:
     appended = store.append(events)
     say(f"committed {appended}")
     store.close()
+    if int(linger):
+        time.sleep(120)  # the parent kills it
 
 
 def race_open(directory: str, worker: str, files: str) -> None:
