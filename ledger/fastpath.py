@@ -1,7 +1,7 @@
 """The common finding, checked and encoded in one pass: the import's hot path.
 
 Nearly every record of a large import is a plain finding: text fields, a date, a whole
-quantity, on a clause that takes no rate or project. :func:`plain_finding` checks such
+quantity (a number, or a CSV cell's text), on a clause that takes no rate or project. :func:`plain_finding` checks such
 a record against the same rules as :mod:`ledger.records` and :mod:`ledger.validation`
 and builds its :class:`~ledger.store.NewEvent` directly, without the attrs event and
 the generic codec in between. Anything else — another record type, a field it does not
@@ -18,6 +18,8 @@ from typing import NamedTuple
 
 from ledger.compactjson import encoder
 from ledger.events import FindingRecorded
+from ledger import records
+from ledger.errors import ValidationError
 from ledger.records import MAX_QUANTITY
 from ledger.rubric import Deadline, Rubric
 from ledger.store import NewEvent
@@ -80,6 +82,11 @@ def plain_finding(rec: dict, scope: Scope | None) -> NewEvent | None:
     except ValueError:
         return None
     quantity = rec.get("quantity")
+    if type(quantity) is str:  # a CSV cell: read as the general road reads it
+        try:
+            quantity = records.quantity(rec)
+        except ValidationError:
+            return None
     if quantity is None:
         quantity = 1
     elif type(quantity) is not int or not 1 <= quantity <= MAX_QUANTITY \
@@ -95,9 +102,13 @@ def plain_finding(rec: dict, scope: Scope | None) -> NewEvent | None:
         return None
     if evidence is None:
         evidence = []
+    elif type(evidence) is str:  # a CSV cell, items split on ';'
+        evidence = list(records.text_list(rec))
+        if not all(i.isascii() or not _SURROGATE(i) for i in evidence):
+            return None
     elif type(evidence) is not list or not all(
             type(i) is str and (i.isascii() or not _SURROGATE(i)) for i in evidence):
-        return None  # CSV's 'a;b' cells among them
+        return None
     data = {"clause": clause, "evidence": evidence, "id": rid, "occurred_on": occ,
             "period": period, "quantity": quantity, "source": source, "town": town}
     if note is not None:

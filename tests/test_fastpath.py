@@ -43,7 +43,9 @@ def both_roads(lg, rec):
 
 texts = st.one_of(st.sampled_from(["", " ", "x", "现场核查", "\ud800", "a;b", TOWN, "镇0001"]),
                   st.text(max_size=6))
-values = st.one_of(st.none(), st.booleans(), st.integers(-2, 3), st.just(10**7), texts,
+csv_numbers = st.sampled_from(["1", "2", " 3 ", "2.0", "2.5", "-1", "0", "+2", "1e2", "", "x",
+                                "1000001", "007"])
+values = st.one_of(st.none(), st.booleans(), st.integers(-2, 3), st.just(10**7), texts, csv_numbers,
                    st.lists(texts, max_size=2), st.just({"k": 1}))
 valid = st.fixed_dictionaries(
     {"type": st.just("finding"),
@@ -79,6 +81,15 @@ def test_the_hot_path_builds_what_the_general_road_builds(lg, rec):
         assert [fast] == full
 
 
+def test_the_hot_path_takes_a_csv_row(lg):
+    """What the CSV reader yields: every cell text, evidence items split on ';'."""
+    rec = {"type": "finding", "id": "f-csv", "town": TOWN, "period": "2017", "clause": "A08.1",
+           "occurred_on": "2017-05-02", "quantity": "2", "evidence": "记录1; 记录2;"}
+    fast, full = both_roads(lg, rec)
+    assert fast is not None and [fast] == full
+    assert '"evidence":["记录1","记录2"]' in fast.payload and '"quantity":2' in fast.payload
+
+
 def test_the_hot_path_takes_the_common_finding(lg):
     rec = {"type": "finding", "id": "f-1", "town": TOWN, "period": "2017", "clause": "B06.1",
            "occurred_on": "2017-05-02", "quantity": 3, "note": "现场核查", "evidence": ["记录1"],
@@ -92,8 +103,8 @@ def test_the_hot_path_takes_the_common_finding(lg):
     {"town": "别镇"},                    # not registered
     {"clause": "B04.2", "value": 90},   # a rate clause
     {"clause": "D02.1", "project": "p"},  # a per-project bonus
-    {"quantity": "2"},                  # CSV text
-    {"evidence": "a;b"},                # CSV's list cell
+    {"quantity": "2.5"},                # CSV text that is no whole number
+    {"quantity": "0"},
     {"occurred_on": "2017-02-30"},
     {"actor": "\ud800"},
 ])
