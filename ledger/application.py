@@ -32,6 +32,7 @@ from ledger.projections.scoreboard import Scoreboard, rank
 from ledger.projections.scoring import check_as_of, score_card, score_evidence
 from ledger.projections.state import TownState, fold
 from ledger.rubric import Rubric, load_rubric_text, resolve_rubric
+from ledger.rows import UNSCOPED
 from ledger.store import EventStore, Head, format_timestamp
 from ledger.timeparse import parse_as_of, parse_known_at
 from ledger.validation import validate_into
@@ -103,9 +104,8 @@ class Ledger:
         """The rubric adopted for ``period`` as the ledger stood at ``known_at``."""
         known = self.resolve_known_at(known_at)
         row = self.store.conn.execute(
-            "SELECT id FROM events WHERE type = 'RubricAdopted' AND period = ? "
-            "AND (town IS NULL OR period IS NULL) "  # the unscoped index (see rows.UNSCOPED)
-            "AND recorded_at <= ? ORDER BY seq DESC LIMIT 1", (period, known)).fetchone()
+            f"SELECT id FROM events WHERE type = 'RubricAdopted' AND period = ? AND {UNSCOPED} "
+            f"AND recorded_at <= ? ORDER BY seq DESC LIMIT 1", (period, known)).fetchone()
         if row is None:
             raise LedgerError(f"period {period!r} has no adopted rubric as known at {known}")
         if row[0] not in self._rubrics:  # events never change, so neither does their rubric

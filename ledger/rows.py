@@ -125,25 +125,12 @@ class StoreReader:
             found += [StoredEvent(*row) for row in self._conn.execute(sql, part)]
         return found + [StoredEvent(*self._pending[i]) for i in ids if i in self._pending]
 
-    def envelopes(self, type: str) -> list[tuple[str, str | None, str | None]]:
-        """``(id, town, period)`` of every committed-or-flushed *unscoped* event of ``type``
-        (one without a town or a period: a registration, an adoption, a closing), cheaply."""
-        return self._conn.execute(f"SELECT id, town, period FROM events WHERE type = ? "
-                                  f"AND {UNSCOPED} ORDER BY seq", (type,)).fetchall()
-
     def has_town(self, town: str) -> bool:
         """Whether a committed-or-flushed event registers ``town`` (the only kind of event
         with a town and no period, so the (town, period) index finds it at once)."""
         return self._conn.execute(
             "SELECT 1 FROM events WHERE town = ? AND period IS NULL AND +type = 'TownRegistered' "
             "LIMIT 1", (town,)).fetchone() is not None
-
-    def latest(self, type: str, period: str) -> StoredEvent | None:
-        """The last committed-or-flushed unscoped event of ``type`` for ``period``."""
-        row = self._conn.execute(
-            f"SELECT {', '.join(COLUMNS)} FROM events WHERE type = ? AND period = ? "
-            f"AND {UNSCOPED} ORDER BY seq DESC LIMIT 1", (type, period)).fetchone()
-        return StoredEvent(*row) if row else None
 
     def latest_each(self, types: tuple[str, ...], period: str) -> dict[str, tuple[str, str]]:
         """``(id, hash)`` of the last committed-or-flushed unscoped event of each of

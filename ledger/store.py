@@ -34,6 +34,7 @@ from ledger.chain import COLUMNS, GENESIS_HASH, Head, event_hash, verify_chain
 from ledger.rows import (  # noqa: F401  (re-exported: the store's vocabulary)
     NewEvent,
     StoredEvent,
+    UNSCOPED,
     StoreReader,
     format_timestamp,
     parse_timestamp,
@@ -70,8 +71,7 @@ INDEXES = {
     "events_id": "CREATE UNIQUE INDEX events_id ON events(id)",
     "events_town": "CREATE INDEX events_town ON events(town, period)",
     # registrations, adoptions, closings: the few events not scoped to a town and period
-    "events_unscoped": "CREATE INDEX events_unscoped ON events(type, period) "
-                       "WHERE town IS NULL OR period IS NULL",
+    "events_unscoped": f"CREATE INDEX events_unscoped ON events(type, period) WHERE {UNSCOPED}",
     "events_refers_to": "CREATE INDEX events_refers_to ON events(refers_to) "
                         "WHERE refers_to IS NOT NULL",
 }
