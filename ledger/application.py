@@ -22,7 +22,7 @@ from typing import Callable, Iterable
 from ledger import readmodel
 from ledger.errors import LedgerError
 from ledger.events import codec
-from ledger.importing import read_records
+from ledger.importing.files import read_records
 from ledger.projections.card import ScoreCard
 from ledger.projections.diff import compare_sources, diff_boards, diff_cards
 from ledger.projections.explain import explain
@@ -32,10 +32,10 @@ from ledger.projections.scoreboard import Scoreboard, rank
 from ledger.projections.scoring import check_as_of, score_card, score_evidence
 from ledger.projections.state import TownState, fold
 from ledger.rubric import Rubric, load_rubric_text, resolve_rubric
-from ledger.rows import UNSCOPED
+from ledger.store.rows import UNSCOPED
 from ledger.store import EventStore, Head, format_timestamp
-from ledger.timeparse import parse_as_of, parse_known_at
-from ledger.validation import validate_into
+from ledger.dates.timeparse import parse_as_of, parse_known_at
+from ledger.importing.validation import validate_into
 
 
 class Ledger:

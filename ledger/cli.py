@@ -13,8 +13,8 @@ import click
 import ledger
 from ledger.errors import LedgerError
 from ledger.projections.card import dumps
-from ledger.render import render_board, render_card
-from ledger.render_trace import render_compare, render_diff, render_explain, render_history
+from ledger.text.cards import render_board, render_card
+from ledger.text.trace import render_compare, render_diff, render_explain, render_history
 
 
 def _open(ctx, create: bool = False) -> ledger.Ledger:
@@ -278,7 +278,7 @@ def rubric():
 def rubric_show(rubric_ref, lang):
     """Print a rubric (bundled id or file) as a readable tree."""
     from ledger.rubric import resolve_rubric
-    from ledger.rubric.render import render_tree
+    from ledger.text.rubric import render_tree
     click.echo(render_tree(resolve_rubric(rubric_ref), lang=lang))
 
 
@@ -287,7 +287,7 @@ def rubric_show(rubric_ref, lang):
 def rubric_check(file):
     """Validate a rubric file; errors name the file, the node and the key."""
     from ledger.rubric import load_rubric
-    from ledger.rubric.render import check_summary
+    from ledger.text.rubric import check_summary
     click.echo(check_summary(load_rubric(file)))
 
 

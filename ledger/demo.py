@@ -17,7 +17,7 @@ from pathlib import Path
 
 import ledger
 from ledger.errors import LedgerError
-from ledger.render import render_board, render_card
+from ledger.text.cards import render_board, render_card
 from ledger.store import EventStore
 
 TOWNS = ["城厢镇", "沙溪镇", "浏河镇", "浮桥镇", "璜泾镇", "双凤镇", "娄东街道", "港区"]

@@ -15,7 +15,7 @@ from attrs import frozen
 
 from ledger.errors import LedgerError
 from ledger.events import ScorePublished, canonical_json, codec
-from ledger.timeparse import parse_as_of
+from ledger.dates.timeparse import parse_as_of
 
 if TYPE_CHECKING:
     from ledger.application import Ledger
@@ -58,7 +58,7 @@ def _content(lg: "Ledger", period: str, town: str | None, as_of, known: str) -> 
 def publish(lg: "Ledger", period: str, town: str | None = None, as_of=None,
             actor: str | None = None) -> Publication:
     """Append a ScorePublished event for a town's card (or the scoreboard)."""
-    from ledger.validation import to_new_event
+    from ledger.importing.validation import to_new_event
     made: list[ScorePublished] = []
 
     def prepare(reader):

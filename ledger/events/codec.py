@@ -22,7 +22,7 @@ from typing import Callable
 
 import cattrs
 
-from ledger.compactjson import encoder
+from ledger.events.compactjson import encoder
 from ledger.errors import SchemaError
 from ledger.events.types import EVENT_TYPES
 

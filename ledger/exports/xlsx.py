@@ -24,7 +24,7 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from ledger.events.codec import decimal_text
 from ledger.exports import Report, number
 from ledger.exports.csvfile import fact_text, safe_text
-from ledger.textfmt import width
+from ledger.text.fmt import width
 
 BOARD_HEADERS = ["名次", "镇（区、街道）", "总分", "等次", "一票否决"]
 CARD_HEADERS = ["一级指标", "二级指标", "定性或量化要求", "分值", "扣分", "得分", "扣分依据"]

@@ -38,7 +38,7 @@ from ledger.rubric import (
     WorkingDayDelay,
     ZeroScore,
 )
-from ledger.workdays import nth_working_day_after, working_days_between
+from ledger.dates.workdays import nth_working_day_after, working_days_between
 
 ZERO = Decimal(0)
 

@@ -34,11 +34,10 @@ from ledger.rubric.model import (
     WorkingDayDelay,
     ZeroScore,
 )
-from ledger.rubric.render import check_summary, render_tree
 
 __all__ = [
     "RUBRICS_DIR", "SCHEMA", "bundled_rubrics", "load_bundled", "load_rubric", "load_rubric_text",
-    "resolve_rubric", "check_summary", "render_tree",
+    "resolve_rubric",
     "ROUNDINGS", "RULE_KINDS", "Bonus", "Clause", "Deadline", "Fixed", "GradeBand", "Group",
     "Indicator", "PerUnit", "RateShortfall", "Rubric", "Rule", "Source", "Veto", "WorkingDayDelay",
     "ZeroScore",

@@ -22,13 +22,9 @@ from ledger.rubric.builder import Builder
 from ledger.rubric.model import Rubric
 
 
-# The repo's top-level rubrics/ folder: <repo>/ledger/rubric/loader.py -> <repo>/rubrics.
-# Same place as Path(ledger.__file__).parent.parent, without needing ledger/__init__.py.
-# A checkout (or editable install) reads the repository's rubrics/; a wheel carries
-# the same files as the package data ledger/_rubrics.
-RUBRICS_DIR = next((d for d in (Path(__file__).resolve().parents[2] / "rubrics",
-                                Path(__file__).resolve().parents[1] / "_rubrics") if d.is_dir()),
-                   Path(__file__).resolve().parents[2] / "rubrics")
+# Bundled editions are package data (ledger/rubric/bundled/); the repository's top-level
+# rubrics/ is a link to the same folder, for auditors to find.
+RUBRICS_DIR = Path(__file__).resolve().parent / "bundled"
 
 # Parsed rubrics are immutable values, so one parse per distinct content is enough.
 _CACHE: dict[str, Rubric] = {}

@@ -1,0 +1,338 @@
+"""The append-only event store: one SQLite file, a hash chain, no rubric.
+
+Every event is a row of ``events``; triggers refuse UPDATE and DELETE, and each
+row's ``hash`` covers the previous row's hash, its envelope and its payload::
+
+    hash = sha256(prev_hash + "\\n" + envelope + "\\n" + payload)
+    envelope = JSON array [seq, id, type, schema_version, town, period,
+                           occurred_on, refers_to, recorded_at, actor]
+
+so changing, removing or reordering any row breaks every hash after it.
+
+>>> import tempfile, os
+>>> store = EventStore(os.path.join(tempfile.mkdtemp(), "doc.db"))
+>>> store.append(lambda reader: [NewEvent("e-1", "Note", 1, payload='{"id":"e-1"}')])
+1
+>>> store.head().seq
+1
+>>> store.verify()
+1
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+import sqlite_utils
+
+from ledger.store.chain import COLUMNS, GENESIS_HASH, Head, event_hash, verify_chain
+from ledger.store.rows import (  # noqa: F401  (re-exported: the store's vocabulary)
+    NewEvent,
+    StoredEvent,
+    UNSCOPED,
+    StoreReader,
+    format_timestamp,
+    parse_timestamp,
+    same_content,
+    select_events,
+)
+from ledger.errors import LedgerError, SchemaError
+
+SCHEMA_VERSION = 2
+APPLICATION_ID = 0x4C444752  # "LDGR": marks a SQLite file as an audit ledger
+CHUNK = 2000
+# PRAGMA takes no bound parameters: whole statements, chosen by name, keep values out of SQL
+SYNCHRONOUS = {level: f"PRAGMA synchronous={level}" for level in ("OFF", "NORMAL", "FULL", "EXTRA")}
+
+
+GUARDS = {
+    "events_no_update": "CREATE TRIGGER events_no_update BEFORE UPDATE ON events "
+                        "BEGIN SELECT RAISE(ABORT, 'ledger events are append-only'); END",
+    "events_no_delete": "CREATE TRIGGER events_no_delete BEFORE DELETE ON events "
+                        "BEGIN SELECT RAISE(ABORT, 'ledger events are append-only'); END",
+    # INSERT OR REPLACE deletes the old row without firing the delete trigger, so an
+    # insert may only add a new id after the last seq.
+    "events_only_append": "CREATE TRIGGER events_only_append BEFORE INSERT ON events "
+                          "WHEN NEW.seq <= (SELECT max(seq) FROM events) "
+                          "OR EXISTS (SELECT 1 FROM events WHERE id = NEW.id) "
+                          "BEGIN SELECT RAISE(ABORT, 'ledger events are append-only'); END",
+}
+
+
+# Every index costs each insert a B-tree descent, and beside the append guard (a trigger)
+# every index written per row costs about twice as much: only two are written for most
+# events. Queries on event types use events_unscoped by repeating its WHERE (UNSCOPED).
+INDEXES = {
+    "events_id": "CREATE UNIQUE INDEX events_id ON events(id)",
+    "events_town": "CREATE INDEX events_town ON events(town, period)",
+    # registrations, adoptions, closings: the few events not scoped to a town and period
+    "events_unscoped": f"CREATE INDEX events_unscoped ON events(type, period) WHERE {UNSCOPED}",
+    "events_refers_to": "CREATE INDEX events_refers_to ON events(refers_to) "
+                        "WHERE refers_to IS NOT NULL",
+}
+# Schema 1 indexed every row five ways; opening it for writing moves it to schema 2.
+V1_INDEXES = ("events_town_period", "events_recorded_at", "events_refers_to",
+              "events_type_period")
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+INSERT_SQL = f"INSERT INTO events ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+
+
+class EventStore:
+    """The ledger file. Opening a missing file creates an empty ledger.
+
+    ``clock`` returns an aware datetime (tests inject one); ``timeout`` is how long a
+    writer waits for another process's transaction before giving up.
+    """
+
+    def __init__(self, path: str | Path, clock: Callable[[], datetime] | None = None,
+                 timeout: float = 60.0, synchronous: str = "FULL"):
+        self.path = Path(path)
+        self.clock = clock or _utcnow
+        self.timeout = timeout
+        if synchronous not in SYNCHRONOUS:
+            raise LedgerError(f"synchronous must be one of {', '.join(SYNCHRONOUS)}, "
+                              f"not {synchronous!r}")
+        # called as listener(conn, rows) after each chunk is inserted, inside the
+        # transaction: caches kept beside the events (a read model) stay in step
+        self.listeners: list[Callable[[sqlite3.Connection, list[tuple]], None]] = []
+        try:
+            conn = sqlite3.connect(str(self.path), timeout=timeout, isolation_level=None,
+                                   check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise LedgerError(f"cannot open ledger {self.path}: {exc}") from None
+        self.conn = conn
+        self.db = sqlite_utils.Database(conn)
+        try:
+            self._prepare(synchronous)
+            self._identity = self._file_identity()
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            if "not a database" in str(exc):
+                raise SchemaError(f"{self.path} is not an audit ledger ({exc})") from None
+            # read-only places, full disks, I/O errors: say what really went wrong
+            raise LedgerError(f"cannot open ledger {self.path}: {exc}") from None
+        except LedgerError:
+            conn.close()
+            raise
+
+    def _file_identity(self) -> tuple[int, int] | None:
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return None
+        return (st.st_dev, st.st_ino)
+
+    # -- schema -------------------------------------------------------------
+    def _prepare(self, synchronous: str) -> None:
+        conn = self.conn
+        app_id, version, tables = self._header()
+        if app_id == 0 and version == 0 and not tables:
+            self._create_schema()
+            app_id, version, tables = self._header()
+        if app_id != APPLICATION_ID:
+            raise SchemaError(f"{self.path} is a SQLite file but not an audit ledger")
+        elif version > SCHEMA_VERSION:
+            raise SchemaError(
+                f"{self.path} has ledger schema {version}, newer than this version reads "
+                f"({SCHEMA_VERSION}); upgrade audit-ledger")
+        if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            self._retry_busy(lambda: conn.execute("PRAGMA journal_mode=WAL"))
+        if version < SCHEMA_VERSION:
+            self._upgrade()
+        conn.execute(SYNCHRONOUS[synchronous])
+        conn.execute("PRAGMA cache_size=-32768")  # 32 MiB: a card's pages stay warm
+
+    def _header(self) -> tuple[int, int, list[str]]:
+        """application_id, user_version and tables, read in one snapshot (another process
+        may be creating the ledger right now)."""
+        conn = self.conn
+        self._retry_busy(lambda: conn.execute("BEGIN"))
+        try:
+            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            tables = self.db.table_names()
+        finally:
+            conn.execute("COMMIT")
+        return app_id, version, tables
+
+    def _retry_busy(self, action) -> None:
+        """Run ``action``, waiting up to ``timeout`` while another connection holds a lock
+        (some statements, like the switch to WAL, report BUSY at once)."""
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                action()
+                return
+            except sqlite3.OperationalError as exc:
+                if ("locked" not in str(exc) and "busy" not in str(exc)) \
+                        or time.monotonic() > deadline:
+                    raise LedgerError(f"cannot open ledger {self.path}: {exc}") from None
+                time.sleep(0.02)
+
+    def _create_schema(self) -> None:
+        conn = self.conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise LedgerError(f"cannot create ledger {self.path}: {exc}") from None
+        try:
+            if not self.db.table_names():
+                self.db["events"].create(
+                    {"seq": int, "id": str, "type": str, "schema_version": int, "town": str,
+                     "period": str, "occurred_on": str, "refers_to": str, "recorded_at": str,
+                     "actor": str, "payload": str, "prev_hash": str, "hash": str},
+                    pk="seq",
+                    not_null={"id", "type", "schema_version", "recorded_at", "payload",
+                              "prev_hash", "hash"},
+                )
+                for sql in INDEXES.values():
+                    conn.execute(sql)
+                for sql in GUARDS.values():
+                    conn.execute(sql)
+                conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def _upgrade(self) -> None:
+        """Schema 1 -> 2: the same rows, fewer indexes. Only the indexes change, so a
+        read-only file stays readable as it is."""
+        conn = self.conn
+        try:
+            self._begin()
+        except LedgerError:
+            return  # read-only (or locked long): read it as schema 1
+        try:
+            if conn.execute("PRAGMA user_version").fetchone()[0] == 1:
+                for name in V1_INDEXES:
+                    conn.execute(f"DROP INDEX IF EXISTS {name}")
+                for sql in INDEXES.values():
+                    conn.execute(sql.replace(" INDEX ", " INDEX IF NOT EXISTS ", 1))
+                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            conn.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            conn.execute("ROLLBACK")
+            if "readonly" not in str(exc):
+                raise LedgerError(f"cannot upgrade ledger {self.path}: {exc}") from None
+
+    # -- writing -------------------------------------------------------------
+    def append(self, prepare: Callable[[StoreReader], Iterable[NewEvent]]) -> int:
+        """Append what ``prepare(reader)`` yields, all in one transaction or nothing.
+
+        ``prepare`` runs inside ``BEGIN IMMEDIATE``, so what it reads (to validate
+        against the ledger) cannot change before the events are written; the reader
+        also sees the events it yielded earlier in the batch. ``prepare`` may be a
+        generator: events are written in chunks as they come, so a large import
+        runs in constant memory. Returns how many events were appended.
+        """
+        conn = self.conn
+        self._begin()
+        try:
+            row = conn.execute(
+                "SELECT seq, hash, recorded_at FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+            seq, prev, last = (row[0], row[1], parse_timestamp(row[2])) if row \
+                else (0, GENESIS_HASH, None)
+            reader = StoreReader(conn)
+            rows, count = [], 0
+            for e in prepare(reader):
+                seq += 1
+                now = self.clock()
+                last = now if last is None or now > last else last + timedelta(microseconds=1)
+                recorded_at = format_timestamp(last)
+                digest = event_hash(prev, seq, e, recorded_at)
+                row = (seq, e.id, e.type, e.schema_version, e.town, e.period, e.occurred_on,
+                       e.refers_to, recorded_at, e.actor, e.payload, prev, digest)
+                reader._hold(row)
+                rows.append(row)
+                prev = digest
+                count += 1
+                if len(rows) >= CHUNK:
+                    self._insert(rows)
+                    rows.clear()
+                    reader._flushed()
+            if rows:
+                self._insert(rows)
+            if self._file_identity() != self._identity:
+                # SQLite would happily commit into a deleted file, losing the events
+                raise LedgerError(f"the ledger file {self.path} was removed or replaced since it "
+                                  f"was opened; nothing was written")
+            conn.execute("COMMIT")
+            return count
+        except sqlite3.IntegrityError as exc:
+            conn.execute("ROLLBACK")
+            raise LedgerError(f"duplicate event id in one batch ({exc}); nothing was written") from None
+        except sqlite3.OperationalError as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise LedgerError(f"cannot write ledger {self.path}: {exc}; nothing was written") from None
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    def _insert(self, rows: list[tuple]) -> None:
+        self.conn.executemany(INSERT_SQL, rows)
+        for listener in self.listeners:
+            listener(self.conn, rows)
+
+    def _begin(self) -> None:
+        # busy_timeout already waits for other writers; retry a few times on top of
+        # it because SQLite may report BUSY at once when it detects a deadlock risk.
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise LedgerError(f"cannot write ledger {self.path}: {exc}") from None
+                if time.monotonic() > deadline:
+                    raise LedgerError(
+                        f"ledger {self.path} stayed locked by another writer for "
+                        f"{self.timeout:.0f} s; nothing was written") from None
+                time.sleep(0.05)
+
+    # -- reading -------------------------------------------------------------
+    def head(self) -> Head | None:
+        """The digest ``SEQ:HASH`` of the last event (None for an empty ledger)."""
+        row = self.conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+        return Head(*row) if row else None
+
+    def last_recorded_at(self) -> str | None:
+        """``recorded_at`` of the last event: every event at or before it is committed."""
+        row = self.conn.execute("SELECT recorded_at FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+        return row[0] if row else None
+
+    def get(self, event_id: str) -> StoredEvent | None:
+        return StoreReader(self.conn).get(event_id)
+
+    def events(self, **criteria) -> Iterator[StoredEvent]:
+        """Stored events matching ``type``, ``town``, ``period``, ``refers_to``,
+        ``recorded_until`` (inclusive), in ``seq`` order."""
+        return select_events(self.conn, **criteria)
+
+    def count(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM events").fetchone()[0]
+
+    # -- verification ----------------------------------------------------------
+    def verify(self, digest: str | None = None) -> int:
+        """Re-hash the whole chain; raise :class:`TamperError` naming the first bad event.
+
+        See :func:`ledger.chain.verify_chain`. Returns the event count.
+        """
+        return verify_chain(self.conn, GUARDS, digest, path=self.path)
+
+    def close(self) -> None:
+        self.conn.close()

@@ -1,0 +1,1 @@
+"""Everything that renders text for a terminal: cards, traces, rubrics, and their formatting."""

@@ -1,0 +1,119 @@
+"""Readable text for the audit views: explain, history, diff, compare.
+
+Each function takes the plain data the API returns (what ``--json`` prints) and
+lays it out for a person; Chinese labels by default, ``lang="en"`` for English.
+"""
+
+from __future__ import annotations
+
+from ledger.text.cards import grade_text
+from ledger.text.fmt import num, table
+
+T = {
+    "zh": {"total": "总分", "grade": "等次", "deducted": "扣", "awarded": "加", "score": "得分",
+           "points": "分值", "bounded": "（扣完为止）", "capped": "（封顶）", "recorded": "记录于",
+           "occurred": "发生于", "by": "记录人", "qty": "数量", "note": "说明", "evidence": "证据",
+           "retracted": "已撤销", "amended": "已更正", "reason": "理由", "not_counted": "（同一项目依最高分统计，此条不计分）",
+           "veto": "一票否决", "approved": "批准", "due": "应报", "deadline": "期限",
+           "paid": "发放", "submitted": "上报", "not_yet": "尚未", "wd": "个工作日",
+           "late_units": "计", "event": "事件", "change": "变化", "unscored": "无对应条款"},
+    "en": {"total": "total", "grade": "grade", "deducted": "-", "awarded": "+", "score": "score",
+           "points": "points", "bounded": " (bounded)", "capped": " (capped)",
+           "recorded": "recorded", "occurred": "occurred", "by": "by", "qty": "quantity",
+           "note": "note", "evidence": "evidence", "retracted": "retracted",
+           "amended": "amended", "reason": "reason", "not_counted": " (same project counted at its highest level: not scored)",
+           "veto": "veto", "approved": "approved", "due": "due", "deadline": "deadline",
+           "paid": "paid", "submitted": "submitted", "not_yet": "not yet", "wd": " working days",
+           "late_units": "units", "event": "event", "change": "change", "unscored": "unscored"},
+}
+
+
+def render_explain(tree: dict, lang: str = "zh") -> str:
+    """The trace from the total down to each event, quoting the rubric's sentences."""
+    L = T[lang]
+    out = [f"{tree['town']}  {tree['period']}  {L['total']} {num(tree['total'])}  "
+           f"{L['grade']} {grade_text(tree['grade'], lang)}  (as_of {tree['as_of']}, "
+           f"known_at {tree['known_at']}, {tree['rubric']['id']})"]
+    for v in tree["vetoes"]:
+        out.append(f"  {L['veto']} {v['clause']} 「{v['text']}」 ← {v['id']} "
+                   f"({L['occurred']} {v['occurred_on']}, {L['recorded']} {v['recorded_at']})")
+    for ind in tree["indicators"]:
+        sign = L["awarded"] if ind["bonus"] else L["deducted"]
+        bound = (L["capped"] if ind["bonus"] else L["bounded"]) if ind["bounded"] else ""
+        out.append(f"├─ {ind['id']} {ind['name']}  {L['points']} {num(ind['points'])}  "
+                   f"{sign}{num(ind['raw'])}{bound}  {L['score']} {num(ind['score'])}")
+        for c in ind["clauses"]:
+            out.append(f"│  ├─ {c['id']} 「{c['text']}」 {sign}{num(c['amount'])}"
+                       f" ({L['qty']} {c['quantity']})")
+            for e in c["events"]:
+                out += ["│  │  " + line for line in _event_lines(e, L)]
+        for e in ind["retracted"]:
+            out += ["│  ✗ " + line for line in _event_lines(e, L)]
+    if tree["unscored"]:
+        out.append(f"{L['unscored']}: {', '.join(tree['unscored'])}")
+    return "\n".join(out)
+
+
+def _event_lines(e: dict, L: dict) -> list[str]:
+    if e["type"] in ("payment", "report"):
+        start, done = (L["approved"], L["paid"]) if e["type"] == "payment" else (L["due"], L["submitted"])
+        done_text = e["done_on"] or L["not_yet"]
+        return [f"└─ {e['id']} {e['subject']}: {start} {e['start']} → {L['deadline']} "
+                f"{e['deadline']} → {done} {done_text}; {e['working_days']}{L['wd']}, "
+                f"{L['late_units']} {e['units']}"]
+    head = (f"└─ {e['id']} [{e['source']}] {L['occurred']} {e['occurred_on']}, "
+            f"{L['recorded']} {e['recorded_at']}, {L['by']} {e['actor'] or '-'}, "
+            f"{L['qty']} {e['quantity']}")
+    if e.get("value") is not None:
+        head += f", value {num(e['value'])}%"
+    if e.get("project"):
+        head += f", project {e['project']}"
+    if e.get("counted") is False:
+        head += L["not_counted"]
+    lines = [head]
+    if e.get("note"):
+        lines.append(f"   {L['note']}: {e['note']}")
+    if e.get("evidence"):
+        lines.append(f"   {L['evidence']}: {'; '.join(e['evidence'])}")
+    for c in e["corrections"]:
+        what = L["retracted"] if c["kind"] == "retraction" else L["amended"]
+        extra = "" if c["kind"] == "retraction" else \
+            f" → {L['qty']} {c['quantity'] if c['quantity'] is not None else '-'}" + \
+            (f", value {num(c['value'])}" if c["value"] is not None else "")
+        lines.append(f"   {what} {c['id']} {L['recorded']} {c['recorded_at']}{extra}; "
+                     f"{L['reason']}: {c['reason'] or '-'}")
+    return lines
+
+
+def render_history(rows: list[dict], lang: str = "zh") -> str:
+    L = T[lang]
+    body = []
+    for r in rows:
+        change = " ".join(f"{'+' if c['effect'] > 0 else ''}{num(c['effect'])} {c['clause']}"
+                          for c in r["changes"]) or ("—" if r["total_before"] is not None else "")
+        body.append([str(r["seq"]), r["recorded_at"], r["event"], change, num(r["delta"]),
+                     num(r["total"]), grade_text(r["grade"], lang)])
+    return table(["seq", L["recorded"], L["event"], L["change"], "Δ", L["total"], L["grade"]], body)
+
+
+def render_diff(d: dict, lang: str = "zh") -> str:
+    L = T[lang]
+    if "towns" in d:  # scoreboards
+        rows = [[t["town"], str(t["rank_before"] or "-"), str(t["rank_after"] or "-"),
+                 num(t["before"]), num(t["after"])] for t in d["towns"]]
+        return table(["town", "rank ←", "rank →", "before", "after"], rows)
+    head = (f"{d['town']} {d['period']}: {L['total']} {num(d['total']['before'])} → "
+            f"{num(d['total']['after'])} (Δ {num(d['total']['delta'])})")
+    rows = [[line["clause"], line["status"], num(line["before"]), num(line["after"]),
+             ", ".join(line["events"]) + (f"  rubric: {line['rubric']['before']} → "
+                                          f"{line['rubric']['after']}" if "rubric" in line else "")]
+            for line in d["lines"]]
+    return head + "\n" + table(["clause", "status", "before", "after", "events"], rows)
+
+
+def render_compare(d: dict, lang: str = "zh") -> str:
+    head = (f"{d['town']} {d['period']}: self {num(d['self_total'])} / city "
+            f"{num(d['city_total'])}")
+    rows = [[r["clause"], num(r["self"]), num(r["city"]), ", ".join(r["self_events"]),
+             ", ".join(r["city_events"])] for r in d["clauses"]]
+    return head + "\n" + table(["clause", "self", "city", "self events", "city events"], rows)
