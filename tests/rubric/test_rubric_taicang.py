@@ -32,7 +32,7 @@ from ledger.rubric import (
 from ledger.text.rubric import check_summary, render_tree
 
 REPO = Path(__file__).resolve().parents[2]
-RUBRIC_FILE = REPO / "rubrics" / "taicang" / "2017.toml"
+RUBRIC_FILE = REPO / "ledger" / "rubric" / "bundled" / "taicang" / "2017.toml"  # rubrics/ links here
 REVISED_FILE = REPO / "tests" / "support" / "fixtures" / "rubrics" / "taicang-2017-revised.toml"
 SEED_NAME = "shared/seeds/000_ff6bc83b88124ad4.txt"
 SEED_CANDIDATES = [Path(__file__).resolve().parents[3] / SEED_NAME, Path("/work") / SEED_NAME]
