@@ -134,11 +134,11 @@ class EventCodec:
     def encode(self, event) -> str:
         return canonical_json(self.to_data(event))
 
-    def decode(self, type_name: str, schema_version: int, payload: str):
+    def upcast(self, type_name: str, schema_version: int, data: dict) -> dict:
+        """A stored payload's data brought up to the type's current version."""
         cls = self.types.get(type_name)
         if cls is None:
             raise SchemaError(f"unknown event type {type_name!r}: written by a newer version?")
-        data = _loads(payload)
         version = schema_version
         while version < cls.schema_version:
             up = self._upcasters.get((type_name, version))
@@ -149,7 +149,15 @@ class EventCodec:
         if version > cls.schema_version:
             raise SchemaError(
                 f"{type_name} v{schema_version} was written by a newer version (this reads v{cls.schema_version})")
-        return self.converter.structure(data, cls)
+        return data
+
+    def decode_data(self, type_name: str, schema_version: int, payload: str) -> dict:
+        """A stored payload as plain data (exact decimals), upcast to the current version."""
+        return self.upcast(type_name, schema_version, _loads(payload))
+
+    def decode(self, type_name: str, schema_version: int, payload: str):
+        data = self.decode_data(type_name, schema_version, payload)
+        return self.converter.structure(data, self.types[type_name])
 
 
 codec = EventCodec()

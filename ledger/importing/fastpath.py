@@ -16,21 +16,19 @@ import re
 from datetime import date
 from typing import NamedTuple
 
-from ledger.events.compactjson import encoder
-from ledger.events import FindingRecorded
 from ledger.importing import records
 from ledger.errors import ValidationError
 from ledger.importing.records import MAX_QUANTITY
 from ledger.rubric import Deadline, Rubric
 from ledger.store import NewEvent
+from ledger.store.mapper import mapper
 
 KEYS = frozenset({"type", "id", "actor", "town", "period", "clause", "occurred_on",
                   "quantity", "source", "note", "evidence"})
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}").fullmatch
 _SURROGATE = re.compile("[\ud800-\udfff]").search
-# the codec's canonical encoder for flat data (see ledger.events.codec.canonical_json)
-_encode = encoder(sort_keys=True)
-_VERSION = FindingRecorded.schema_version
+# the mapper's specialised encoder: the payload's format stays the mapper's knowledge
+_VERSION, _encode = mapper.plain_finding_encoder()
 
 
 class Scope(NamedTuple):

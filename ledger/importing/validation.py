@@ -28,23 +28,20 @@ from ledger.events import (
     ReportRecorded,
     RubricAdopted,
     TownRegistered,
-    codec,
 )
 from ledger.importing.files import Unreadable
 from ledger.importing.records import fail, is_utf8, parse_record
 from ledger.rubric import Deadline, Rubric, load_rubric_text, resolve_rubric
 from ledger.store import NewEvent, StoreReader, same_content
+from ledger.store.mapper import mapper
 
 PREFETCH = 500  # records whose ids are looked up together
 CORRECTABLE = {"FindingRecorded", "PaymentRecorded", "ReportRecorded"}
 
 
 def to_new_event(event) -> NewEvent:
-    """Wrap a domain event with its envelope and canonical payload for the store."""
-    env = event.envelope()
-    return NewEvent(id=event.id, type=type(event).__name__, schema_version=event.schema_version,
-                    town=env["town"], period=env["period"], occurred_on=env["occurred_on"],
-                    refers_to=env["refers_to"], actor=event.actor, payload=codec.encode(event))
+    """Wrap a domain event for the store (the mapper's job; kept as the validator's word)."""
+    return mapper.to_stored(event)
 
 
 class Validator:
@@ -223,7 +220,7 @@ class Validator:
                 fail("finding", f"{target_id!r} was already retracted")
             if isinstance(event, FindingAmended):
                 target = self.reader.get(target_id)
-                finding = codec.decode(target.type, target.schema_version, target.payload)
+                finding = mapper.to_event(target)
                 self._amounts(finding.clause, rubric, event.quantity, event.value,
                               amendment=True)
 
@@ -231,7 +228,7 @@ class Validator:
         if any(r.type == "AppealDecided" for r in self.reader.referring(decision.appeal)):
             fail("appeal", f"appeal {decision.appeal!r} was already decided")
         appeal = self.reader.get(decision.appeal)
-        appealed = set(codec.decode(appeal.type, appeal.schema_version, appeal.payload).findings)
+        appealed = set(mapper.to_event(appeal).findings)
         for e in effects:
             target = e.target if isinstance(e, RecordRetracted) else e.finding
             if target not in appealed:
@@ -331,7 +328,7 @@ def _adopted_rubric(reader: StoreReader, event_id: str, event_hash: str) -> Rubr
     if rubric is None:
         adopted = reader.get(event_id)
         rubric = load_rubric_text(
-            codec.decode(adopted.type, adopted.schema_version, adopted.payload).content,
+            mapper.to_event(adopted).content,
             origin=f"ledger event {adopted.id}")
         if len(_ADOPTED) >= 64:
             _ADOPTED.clear()

@@ -14,12 +14,16 @@ from ledger.store.rows import (
     format_timestamp,
     parse_timestamp,
     same_content,
+    event_rows,
     select_events,
+    seqs_of,
 )
+from ledger.store.mapper import Mapper, mapper
+from ledger.store.recorder import Reader, Recorder
 from ledger.store.sqlite import APPLICATION_ID, CHUNK, GUARDS, INDEXES, SCHEMA_VERSION, EventStore
 
 __all__ = [
     "COLUMNS", "GENESIS_HASH", "Head", "event_hash", "parse_digest", "UNSCOPED", "NewEvent",
     "StoredEvent", "StoreReader", "format_timestamp", "parse_timestamp", "same_content",
-    "select_events", "APPLICATION_ID", "CHUNK", "GUARDS", "INDEXES", "SCHEMA_VERSION", "EventStore",
+    "select_events", "event_rows", "seqs_of", "APPLICATION_ID", "CHUNK", "GUARDS", "Mapper", "mapper", "Reader", "Recorder", "INDEXES", "SCHEMA_VERSION", "EventStore",
 ]
