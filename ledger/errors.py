@@ -31,3 +31,7 @@ class TamperError(LedgerError):
 
 class CalendarError(LedgerError):
     """A date outside the years the official working-day calendar covers."""
+
+
+class ReadOnlyLedger(LedgerError):
+    """The ledger cannot be written here (read-only file or media): read commands still work."""

@@ -13,15 +13,12 @@ The store knows nothing of them.
 
 from __future__ import annotations
 
-import json
 import sqlite3
-from datetime import date
-from decimal import Decimal
 from typing import Iterable
 
-from ledger.events import PaymentRecorded, ReportRecorded
-from ledger.projections.evidence import Evidence, FindingLite, group
-from ledger.rubric import Rubric
+from ledger.errors import LedgerError, ReadOnlyLedger
+from ledger.readmodel import details
+from ledger.store import EventStore, event_rows, mapper, seqs_of
 
 VERSION = 3  # bump when the tables change: an older read model is rebuilt
 # Clustered by (town, period, seq): a town's rows sit together in recording order, so a
@@ -44,40 +41,49 @@ CREATE TABLE IF NOT EXISTS rm_facts (
 CREATE TABLE IF NOT EXISTS rm_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
 TABLES = ("rm_findings", "rm_corrections", "rm_facts", "rm_state")
+ALL_TABLES = (*TABLES, details.TABLE)  # what a rebuild drops
 
 # rows as the store writes them: (seq, id, type, schema_version, town, period, occurred_on,
-# refers_to, recorded_at, actor, payload, prev_hash, hash)
-
-
-_loads = json.JSONDecoder(parse_float=str).decode  # values stay exact text
+# refers_to, recorded_at, actor, payload, prev_hash, hash); payloads are read through the
+# mapper, so an upcaster registered with the codec reaches the read model too
+_data = mapper.to_data
 
 
 def on_chunk(conn: sqlite3.Connection, rows: list[tuple]) -> None:
     """The store hook: catch up with events another writer left behind, then apply ``rows``."""
     if rows and applied_seq(conn) < rows[0][0] - 1:
-        cur = conn.execute("SELECT * FROM events WHERE seq > ? AND seq < ? ORDER BY seq",
-                           (applied_seq(conn), rows[0][0]))
-        while chunk := cur.fetchmany(5000):
-            apply_rows(conn, chunk)
+        _apply_all(conn, event_rows(conn, applied_seq(conn), rows[0][0]))
     apply_rows(conn, rows)
 
 
-def apply_rows(conn: sqlite3.Connection, rows: Iterable[tuple]) -> None:
+def _apply_all(conn: sqlite3.Connection, rows: Iterable[tuple]) -> None:
+    chunk: list[tuple] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= 5000:
+            apply_rows(conn, chunk)
+            chunk = []
+    if chunk:
+        apply_rows(conn, chunk)
+
+
+def apply_rows(conn: sqlite3.Connection, rows: list[tuple] | tuple,
+               keep_details: bool | None = None) -> None:
     """Write the read-model rows for event rows (inside the transaction that holds them)."""
     findings, corrections, facts, touched, last = [], [], [], [], None
-    for seq, eid, etype, _sv, town, period, occ, ref, rec, _a, payload, _p, _h in rows:
+    for seq, eid, etype, sv, town, period, occ, ref, rec, _a, payload, _p, _h in rows:
         last = seq
         if etype == "FindingRecorded":
-            d = _loads(payload)
+            d = _data(etype, sv, payload)
             findings.append((seq, eid, town, period, d["clause"], occ, d.get("quantity", 1),
                              _text(d.get("value")), d.get("project"), d.get("source", "city"), rec))
         elif etype in ("RecordRetracted", "FindingAmended"):
-            d = _loads(payload) if etype == "FindingAmended" else {}
+            d = _data(etype, sv, payload) if etype == "FindingAmended" else {}
             kind = "retract" if etype == "RecordRetracted" else "amend"
             corrections.append((seq, eid, ref, kind, d.get("quantity"), _text(d.get("value")), rec))
             touched.append((town, period, ref))  # a correction carries its target's town and period
         elif etype in ("PaymentRecorded", "ReportRecorded"):
-            d = json.loads(payload)
+            d = _data(etype, sv, payload)
             if etype == "PaymentRecorded":
                 facts.append((seq, eid, town, period, "payment", d["case"], d["approved_on"],
                               d.get("paid_on"), rec))
@@ -96,15 +102,18 @@ def apply_rows(conn: sqlite3.Connection, rows: Iterable[tuple]) -> None:
                          "recorded_at) VALUES (?,?,?,?,?,?,?)", corrections)
         # mark the targets so a card only probes corrections where there are some; found by
         # their clustered key (an index on id would cost every insert more than it saves)
-        conn.executemany(MARK_SQL.format(table="rm_findings"), touched)
-        conn.executemany(MARK_SQL.format(table="rm_facts"), touched)
+        seqs = seqs_of(conn, {ref for _, _, ref in touched})
+        marks = [(town, period, seqs[ref]) for town, period, ref in touched if ref in seqs]
+        conn.executemany(MARK_SQL.format(table="rm_findings"), marks)
+        conn.executemany(MARK_SQL.format(table="rm_facts"), marks)
+    if keep_details if keep_details is not None else details.present(conn):
+        details.apply_rows(conn, rows)
     if last is not None:
         conn.execute("INSERT OR REPLACE INTO rm_state (key, value) VALUES ('applied_seq', ?)",
                      (last,))
 
 
-MARK_SQL = ("UPDATE {table} SET corrected = 1 WHERE town = ? AND period = ? "
-            "AND seq = (SELECT seq FROM events WHERE id = ?)")
+MARK_SQL = "UPDATE {table} SET corrected = 1 WHERE town = ? AND period = ? AND seq = ?"
 
 
 def _text(v) -> str | None:
@@ -123,105 +132,59 @@ def _version(conn: sqlite3.Connection) -> int:
     return row[0] if row else 1
 
 
-def ensure(conn: sqlite3.Connection, head_seq: int) -> bool:
-    """Create the tables and catch up with the events; False if the file is read-only."""
-    try:
-        version = _version(conn)
-        if version == VERSION and applied_seq(conn) >= head_seq:
-            return True
-        conn.execute("BEGIN IMMEDIATE")
-    except sqlite3.OperationalError:
-        return False
-    try:
-        if _version(conn) not in (0, VERSION):  # an older layout: start again from the events
-            for table in TABLES:
-                conn.execute(f"DROP TABLE IF EXISTS {table}")
-        for statement in SCHEMA.strip().split(";"):
-            if statement.strip():
-                conn.execute(statement)
-        conn.execute("INSERT OR REPLACE INTO rm_state (key, value) VALUES ('version', ?)", (VERSION,))
-        start = applied_seq(conn)
-        cur = conn.execute("SELECT * FROM events WHERE seq > ? ORDER BY seq", (start,))
-        while chunk := cur.fetchmany(5000):
-            apply_rows(conn, chunk)
-        conn.execute("COMMIT")
-        return True
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
+def ensure(store: EventStore) -> bool:
+    """Create the tables and catch up with the events.
 
-
-def rebuild(conn: sqlite3.Connection) -> int:
-    """Drop and rebuild the read model from the events; returns the events replayed."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        for table in TABLES:
-            conn.execute(f"DROP TABLE IF EXISTS {table}")
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    ensure(conn, 0)
-    return applied_seq(conn)
-
-
-# Dates are read only for findings that carry a value (rate clauses) or a project (per-
-# project bonuses), the only rules that look at them: turning text into Python strings is
-# most of a card's cost. Validation guarantees value and project go with those clauses.
-FINDINGS_SQL = """
-SELECT f.id, f.clause,
-  CASE WHEN f.value IS NOT NULL OR f.project IS NOT NULL THEN f.occurred_on END,
-  CASE WHEN f.value IS NOT NULL OR f.project IS NOT NULL THEN f.recorded_at END,
-  CASE WHEN f.corrected THEN coalesce((SELECT c.quantity FROM rm_corrections c
-      WHERE c.target = f.id AND c.quantity IS NOT NULL AND c.recorded_at <= :k
-      ORDER BY c.seq DESC LIMIT 1), f.quantity) ELSE f.quantity END,
-  CASE WHEN f.corrected THEN coalesce((SELECT c.value FROM rm_corrections c
-      WHERE c.target = f.id AND c.value IS NOT NULL AND c.recorded_at <= :k
-      ORDER BY c.seq DESC LIMIT 1), f.value) ELSE f.value END,
-  f.project
-FROM rm_findings f
-WHERE f.town = :t AND f.period = :p AND f.recorded_at <= :k AND f.occurred_on <= :d
-  AND f.source = :s
-  AND NOT (f.corrected AND EXISTS (SELECT 1 FROM rm_corrections r WHERE r.target = f.id
-      AND r.kind = 'retract' AND r.recorded_at <= :k))
-ORDER BY f.seq
-"""
-
-FACTS_SQL = """
-SELECT x.id, x.kind, x.subject, x.start, x.done FROM rm_facts x
-WHERE x.town = :t AND x.period = :p AND x.recorded_at <= :k
-  AND NOT (x.corrected AND EXISTS (SELECT 1 FROM rm_corrections r WHERE r.target = x.id
-      AND r.kind = 'retract' AND r.recorded_at <= :k))
-ORDER BY x.seq
-"""
-
-
-def evidence(conn: sqlite3.Connection, *, town: str, period: str, known_at: str, as_of: date,
-             source: str, rubric: Rubric) -> Evidence:
-    """The fast road to :class:`Evidence`; scores equal to the replay's (proven by test).
-
-    Findings without a value or project come back without their dates, which no rule
-    but the rate and per-project ones reads.
+    False when the ledger cannot be written here (a read-only file): cards are then
+    replayed from the events. Any other failure is raised with its cause, so the read
+    model never turns itself off silently.
     """
-    params = {"t": town, "p": period, "k": known_at, "d": as_of.isoformat(), "s": source}
-    fromiso = date.fromisoformat
-    make = FindingLite._make
-    # Most rows stay plain tuples (FindingLite's layout, read by index): building a named
-    # tuple per row was a third of a scoreboard's time. Rows the rate and per-project
-    # rules read by name (a value or a project) become FindingLite.
-    findings = [row if row[5] is None and row[6] is None
-                else make(row)._replace(value=None if row[5] is None else Decimal(row[5]))
-                for row in conn.execute(FINDINGS_SQL, params)]
-    current: dict[tuple[str, str], object] = {}
-    for fid, kind, subject, start, done in conn.execute(FACTS_SQL, params):
-        key = (kind, subject)
-        current.pop(key, None)  # the later record replaces the earlier, keeping recording order
-        if kind == "payment":
-            current[key] = PaymentRecorded(fid, town, period, subject, fromiso(start),
-                                           fromiso(done) if done else None)
-        else:
-            current[key] = ReportRecorded(fid, town, period, subject, fromiso(start),
-                                          fromiso(done) if done else None)
-    facts = list(current.values())
-    return group(findings, rubric.has_clause, [f for f in facts if isinstance(f, PaymentRecorded)],
-                 [f for f in facts if isinstance(f, ReportRecorded)])
+    conn = store.conn
+    head = store.head()
+    if _version(conn) == VERSION and applied_seq(conn) >= (head.seq if head else 0):
+        return True
+    try:
+        with store.write():
+            if _version(conn) not in (0, VERSION):  # an older layout: start again
+                for table in ALL_TABLES:
+                    conn.execute(f"DROP TABLE IF EXISTS {table}")
+            for statement in SCHEMA.strip().split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute("INSERT OR REPLACE INTO rm_state (key, value) VALUES ('version', ?)",
+                         (VERSION,))
+            _apply_all(conn, store.rows(after_seq=applied_seq(conn)))
+    except ReadOnlyLedger:
+        return False
+    except sqlite3.OperationalError as exc:
+        if "readonly" in str(exc):
+            return False
+        raise LedgerError(f"cannot bring the read model of {store.path} up to date: {exc}") from None
+    return True
+
+
+def rebuild(store: EventStore) -> int:
+    """Drop and rebuild the read model from the events; returns the events replayed."""
+    with store.write() as conn:
+        kept = details.present(conn)
+        for table in ALL_TABLES:
+            conn.execute(f"DROP TABLE IF EXISTS {table}")
+        if kept:
+            details.create(conn)
+    ensure(store)
+    return applied_seq(store.conn)
+
+
+def enable_details(store: EventStore) -> None:
+    """Keep :mod:`details` from now on, filled from every event so far."""
+    ensure(store)
+    with store.write() as conn:
+        if not details.present(conn):
+            details.create(conn)
+            chunk: list[tuple] = []
+            for row in store.rows(0, applied_seq(conn) + 1):
+                chunk.append(row)
+                if len(chunk) >= 5000:
+                    details.apply_rows(conn, chunk)
+                    chunk = []
+            details.apply_rows(conn, chunk)

@@ -183,3 +183,25 @@ def select_events(conn, *, type: str | Iterable[str] | None = None, town: str | 
         yield StoredEvent(*row)
 
 
+
+
+_NO_END = 1 << 62  # a seq no ledger reaches
+
+
+def event_rows(conn, after_seq: int = 0, before_seq: int | None = None) -> Iterator[tuple]:
+    """Rows (``COLUMNS`` order) with ``after_seq < seq < before_seq``, in seq order."""
+    cur = conn.execute(f"SELECT {', '.join(COLUMNS)} FROM events WHERE seq > ? AND seq < ? "
+                       f"ORDER BY seq", (after_seq, _NO_END if before_seq is None else before_seq))
+    while chunk := cur.fetchmany(5000):
+        yield from chunk
+
+
+def seqs_of(conn, ids: Iterable[str]) -> dict[str, int]:
+    """``id -> seq`` for the committed-or-flushed events with these ids."""
+    ids = list(ids)
+    found: dict[str, int] = {}
+    for i in range(0, len(ids), 500):
+        part = ids[i:i + 500]
+        found.update(conn.execute(
+            f"SELECT id, seq FROM events WHERE id IN ({', '.join('?' * len(part))})", part))
+    return found

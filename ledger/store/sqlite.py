@@ -24,6 +24,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -39,9 +40,10 @@ from ledger.store.rows import (  # noqa: F401  (re-exported: the store's vocabul
     format_timestamp,
     parse_timestamp,
     same_content,
+    event_rows,
     select_events,
 )
-from ledger.errors import LedgerError, SchemaError
+from ledger.errors import LedgerError, ReadOnlyLedger, SchemaError
 
 SCHEMA_VERSION = 2
 APPLICATION_ID = 0x4C444752  # "LDGR": marks a SQLite file as an audit ledger
@@ -181,11 +183,7 @@ class EventStore:
 
     def _create_schema(self) -> None:
         conn = self.conn
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            raise LedgerError(f"cannot create ledger {self.path}: {exc}") from None
-        try:
+        with self.write():
             if not self.db.table_names():
                 self.db["events"].create(
                     {"seq": int, "id": str, "type": str, "schema_version": int, "town": str,
@@ -201,31 +199,47 @@ class EventStore:
                     conn.execute(sql)
                 conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
                 conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
 
     def _upgrade(self) -> None:
         """Schema 1 -> 2: the same rows, fewer indexes. Only the indexes change, so a
         read-only file stays readable as it is."""
         conn = self.conn
         try:
-            self._begin()
+            with self.write():
+                if conn.execute("PRAGMA user_version").fetchone()[0] == 1:
+                    for name in V1_INDEXES:
+                        conn.execute(f"DROP INDEX IF EXISTS {name}")
+                    for sql in INDEXES.values():
+                        conn.execute(sql.replace(" INDEX ", " INDEX IF NOT EXISTS ", 1))
+                    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        except ReadOnlyLedger:
+            return  # read it as schema 1
         except LedgerError:
-            return  # read-only (or locked long): read it as schema 1
-        try:
-            if conn.execute("PRAGMA user_version").fetchone()[0] == 1:
-                for name in V1_INDEXES:
-                    conn.execute(f"DROP INDEX IF EXISTS {name}")
-                for sql in INDEXES.values():
-                    conn.execute(sql.replace(" INDEX ", " INDEX IF NOT EXISTS ", 1))
-                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            conn.execute("COMMIT")
+            return  # locked long by another writer: read it as schema 1 this time
         except sqlite3.OperationalError as exc:
-            conn.execute("ROLLBACK")
             if "readonly" not in str(exc):
                 raise LedgerError(f"cannot upgrade ledger {self.path}: {exc}") from None
+
+    # -- transactions ---------------------------------------------------------
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: ``BEGIN IMMEDIATE`` (waiting for other writers), then
+        ``COMMIT``, or ``ROLLBACK`` on any error. Every write of the ledger file, events
+        or derived tables, goes through here.
+
+        >>> import tempfile, os
+        >>> store = EventStore(os.path.join(tempfile.mkdtemp(), "tx.db"))
+        >>> with store.write() as conn:
+        ...     _ = conn.execute("CREATE TABLE note (x)")
+        """
+        self._begin()
+        try:
+            yield self.conn
+            self.conn.execute("COMMIT")
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
 
     # -- writing -------------------------------------------------------------
     def append(self, prepare: Callable[[StoreReader], Iterable[NewEvent]]) -> int:
@@ -237,50 +251,45 @@ class EventStore:
         generator: events are written in chunks as they come, so a large import
         runs in constant memory. Returns how many events were appended.
         """
-        conn = self.conn
-        self._begin()
         try:
-            row = conn.execute(
-                "SELECT seq, hash, recorded_at FROM events ORDER BY seq DESC LIMIT 1").fetchone()
-            seq, prev, last = (row[0], row[1], parse_timestamp(row[2])) if row \
-                else (0, GENESIS_HASH, None)
-            reader = StoreReader(conn)
-            rows, count = [], 0
-            for e in prepare(reader):
-                seq += 1
-                now = self.clock()
-                last = now if last is None or now > last else last + timedelta(microseconds=1)
-                recorded_at = format_timestamp(last)
-                digest = event_hash(prev, seq, e, recorded_at)
-                row = (seq, e.id, e.type, e.schema_version, e.town, e.period, e.occurred_on,
-                       e.refers_to, recorded_at, e.actor, e.payload, prev, digest)
-                reader._hold(row)
-                rows.append(row)
-                prev = digest
-                count += 1
-                if len(rows) >= CHUNK:
-                    self._insert(rows)
-                    rows.clear()
-                    reader._flushed()
-            if rows:
-                self._insert(rows)
-            if self._file_identity() != self._identity:
-                # SQLite would happily commit into a deleted file, losing the events
-                raise LedgerError(f"the ledger file {self.path} was removed or replaced since it "
-                                  f"was opened; nothing was written")
-            conn.execute("COMMIT")
-            return count
+            with self.write():
+                return self._append_in(prepare)
         except sqlite3.IntegrityError as exc:
-            conn.execute("ROLLBACK")
             raise LedgerError(f"duplicate event id in one batch ({exc}); nothing was written") from None
         except sqlite3.OperationalError as exc:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
             raise LedgerError(f"cannot write ledger {self.path}: {exc}; nothing was written") from None
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
+
+    def _append_in(self, prepare) -> int:
+        conn = self.conn
+        row = conn.execute(
+            "SELECT seq, hash, recorded_at FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+        seq, prev, last = (row[0], row[1], parse_timestamp(row[2])) if row \
+            else (0, GENESIS_HASH, None)
+        reader = StoreReader(conn)
+        rows, count = [], 0
+        for e in prepare(reader):
+            seq += 1
+            now = self.clock()
+            last = now if last is None or now > last else last + timedelta(microseconds=1)
+            recorded_at = format_timestamp(last)
+            digest = event_hash(prev, seq, e, recorded_at)
+            row = (seq, e.id, e.type, e.schema_version, e.town, e.period, e.occurred_on,
+                   e.refers_to, recorded_at, e.actor, e.payload, prev, digest)
+            reader._hold(row)
+            rows.append(row)
+            prev = digest
+            count += 1
+            if len(rows) >= CHUNK:
+                self._insert(rows)
+                rows.clear()
+                reader._flushed()
+        if rows:
+            self._insert(rows)
+        if self._file_identity() != self._identity:
+            # SQLite would happily commit into a deleted file, losing the events
+            raise LedgerError(f"the ledger file {self.path} was removed or replaced since it "
+                              f"was opened; nothing was written")
+        return count
 
     def _insert(self, rows: list[tuple]) -> None:
         self.conn.executemany(INSERT_SQL, rows)
@@ -296,6 +305,8 @@ class EventStore:
                 self.conn.execute("BEGIN IMMEDIATE")
                 return
             except sqlite3.OperationalError as exc:
+                if "readonly" in str(exc):
+                    raise ReadOnlyLedger(f"ledger {self.path} is read-only here: {exc}") from None
                 if "locked" not in str(exc) and "busy" not in str(exc):
                     raise LedgerError(f"cannot write ledger {self.path}: {exc}") from None
                 if time.monotonic() > deadline:
@@ -310,6 +321,12 @@ class EventStore:
         row = self.conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
         return Head(*row) if row else None
 
+    def last(self) -> StoredEvent | None:
+        """The last event, read in one statement (its seq, hash and recorded_at agree)."""
+        row = self.conn.execute(
+            f"SELECT {', '.join(COLUMNS)} FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+        return StoredEvent(*row) if row else None
+
     def last_recorded_at(self) -> str | None:
         """``recorded_at`` of the last event: every event at or before it is committed."""
         row = self.conn.execute("SELECT recorded_at FROM events ORDER BY seq DESC LIMIT 1").fetchone()
@@ -322,6 +339,28 @@ class EventStore:
         """Stored events matching ``type``, ``town``, ``period``, ``refers_to``,
         ``recorded_until`` (inclusive), in ``seq`` order."""
         return select_events(self.conn, **criteria)
+
+    def latest(self, type: str, period: str, recorded_until: str) -> StoredEvent | None:
+        """The last unscoped event of ``type`` for ``period`` recorded at or before
+        ``recorded_until`` (a period's adoption or closing as known then)."""
+        row = self.conn.execute(
+            f"SELECT {', '.join(COLUMNS)} FROM events WHERE type = ? AND period = ? AND "
+            f"{UNSCOPED} AND recorded_at <= ? ORDER BY seq DESC LIMIT 1",
+            (type, period, recorded_until)).fetchone()
+        return StoredEvent(*row) if row else None
+
+    def has_town(self, town: str, recorded_until: str) -> bool:
+        """Whether ``town`` was registered at or before ``recorded_until``."""
+        # a registration has a town and no period: the (town, period) index finds it at
+        # once, where town alone would walk the town's every event
+        return self.conn.execute(
+            "SELECT 1 FROM events WHERE town = ? AND period IS NULL AND type = 'TownRegistered' "
+            "AND recorded_at <= ? LIMIT 1", (town, recorded_until)).fetchone() is not None
+
+    def rows(self, after_seq: int = 0, before_seq: int | None = None) -> Iterator[tuple]:
+        """Raw rows (``COLUMNS`` order) with ``after_seq < seq < before_seq``, in seq
+        order: for derived tables that catch up with the events."""
+        return event_rows(self.conn, after_seq, before_seq)
 
     def count(self) -> int:
         return self.conn.execute("SELECT count(*) FROM events").fetchone()[0]

@@ -110,7 +110,7 @@ def test_rebuild_gives_the_same_tables(tmp_path):
     with ledger.open(path) as lg:
         before = tables(lg.store.conn)
         assert before["rm_findings"] and before["rm_corrections"] and before["rm_facts"]
-        assert readmodel.rebuild(lg.store.conn) == lg.head().seq
+        assert readmodel.rebuild(lg.store) == lg.head().seq
         assert tables(lg.store.conn) == before
         lg.verify()
 
