@@ -17,25 +17,26 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from ledger import readmodel
+from ledger.dates.timeparse import parse_as_of, parse_known_at
 from ledger.errors import LedgerError
-from ledger.events import codec
 from ledger.importing.files import read_records
+from ledger.importing.validation import validate_into
 from ledger.projections.card import ScoreCard
 from ledger.projections.diff import compare_sources, diff_boards, diff_cards
 from ledger.projections.explain import explain
 from ledger.projections.history import HistoryRow, history
-from ledger.publishing import Publication, Reproduction, publish, reproduce
+from ledger.projections.query import Query
 from ledger.projections.scoreboard import Scoreboard, rank
 from ledger.projections.scoring import check_as_of, score_card, score_evidence
 from ledger.projections.state import TownState, fold
+from ledger.publishing import (
+    Publication, Reproduction, check_rubric, frozen_content, publication, reproduction,
+)
 from ledger.rubric import Rubric, load_rubric_text, resolve_rubric
-from ledger.store.rows import UNSCOPED
-from ledger.store import EventStore, Head, format_timestamp
-from ledger.dates.timeparse import parse_as_of, parse_known_at
-from ledger.importing.validation import validate_into
+from ledger.store import EventStore, Head, format_timestamp, mapper
 
 
 class Ledger:
@@ -47,15 +48,12 @@ class Ledger:
             raise LedgerError(f"no ledger at {path} (import a file into it to create one)")
         self.store = EventStore(path, clock=clock, timeout=timeout)
         self.clock = self.store.clock
-        self._rubrics: dict[str, Rubric] = {}
+        self._rubrics: dict[str, Rubric] = {}  # by adoption id: events never change
         self._towns: set[str] = set()  # towns seen registered (a registration is permanent)
-        self._fast = readmodel.ensure(self.store.conn, self._head_seq())
-        if self._fast:
-            self.store.listeners.append(readmodel.on_chunk)
-
-    def _head_seq(self) -> int:
-        head = self.store.head()
-        return head.seq if head else 0
+        # False only where the file cannot be written (cards are then replayed); any
+        # other failure to catch up is raised, never swallowed
+        self._fast = readmodel.ensure(self.store)
+        self.store.listeners.append(readmodel.on_chunk)
 
     def __enter__(self) -> "Ledger":
         return self
@@ -94,6 +92,21 @@ class Ledger:
         """Check the hash chain and guards (and a digest taken earlier); returns the count."""
         return self.store.verify(digest)
 
+    def events(self, *, type: str | Iterable[str] | None = None, town: str | None = None,
+               period: str | None = None, after_seq: int = 0, known_at=None) -> Iterator:
+        """Decoded domain events (upcast to their current version), in recording order.
+
+        >>> import ledger, tempfile, os
+        >>> with ledger.open(os.path.join(tempfile.mkdtemp(), "ev.db")) as lg:
+        ...     _ = lg.append([{"type": "town", "id": "t1", "name": "沙溪镇"}])
+        ...     [e.name for e in lg.events(type="TownRegistered")]
+        ['沙溪镇']
+        """
+        known = None if known_at is None else self.resolve_known_at(known_at)
+        for stored in self.store.events(type=type, town=town, period=period,
+                                        after_seq=after_seq, recorded_until=known):
+            yield mapper.to_event(stored)
+
     def towns(self, known_at=None) -> list[str]:
         """Registered town names, in registration order."""
         known = self.resolve_known_at(known_at)
@@ -103,23 +116,34 @@ class Ledger:
     def rubric_for(self, period: str, known_at=None) -> Rubric:
         """The rubric adopted for ``period`` as the ledger stood at ``known_at``."""
         known = self.resolve_known_at(known_at)
-        row = self.store.conn.execute(
-            f"SELECT id FROM events WHERE type = 'RubricAdopted' AND period = ? AND {UNSCOPED} "
-            f"AND recorded_at <= ? ORDER BY seq DESC LIMIT 1", (period, known)).fetchone()
-        if row is None:
+        adopted = self.store.latest("RubricAdopted", period, known)
+        if adopted is None:
             raise LedgerError(f"period {period!r} has no adopted rubric as known at {known}")
-        if row[0] not in self._rubrics:  # events never change, so neither does their rubric
-            adopted = self.store.get(row[0])
-            content = codec.decode(adopted.type, adopted.schema_version, adopted.payload).content
-            self._rubrics[row[0]] = load_rubric_text(content, origin=f"ledger event {adopted.id}")
-        return self._rubrics[row[0]]
+        if adopted.id not in self._rubrics:
+            content = mapper.to_event(adopted).content
+            self._rubrics[adopted.id] = load_rubric_text(content,
+                                                         origin=f"ledger event {adopted.id}")
+        return self._rubrics[adopted.id]
 
     def town_state(self, town: str, period: str, known_at=None) -> TownState:
         """One town's findings and facts for a period, as known at ``known_at``."""
         known = self.resolve_known_at(known_at)
         rows = self.store.events(town=town, period=period, recorded_until=known)
-        return fold((codec.decode(e.type, e.schema_version, e.payload), e.recorded_at)
-                    for e in rows)
+        return fold((mapper.to_event(e), e.recorded_at) for e in rows)
+
+    def query(self, period: str, as_of: date | str | None = None, known_at=None,
+              rubric: str | Rubric | None = None, source: str = "city") -> Query:
+        """Resolve what a caller typed into one :class:`Query` (the only place the
+        defaults live): ``known_at`` the moment the ledger last changed, ``rubric`` the
+        edition adopted at ``known_at``, ``as_of`` the last day the rubric scores."""
+        if isinstance(known_at, Query):
+            raise LedgerError("known_at must be a timestamp, not a Query")
+        self._check_source(source)
+        known = self.resolve_known_at(known_at)
+        scoring = self.scoring_rubric(period, known, rubric)
+        day = scoring.valid_to if as_of is None else parse_as_of(as_of)
+        check_as_of(scoring, day)
+        return Query(period, day, known, scoring, source)
 
     def score(self, town: str, period: str, as_of: date | str | None = None, known_at=None,
               rubric: str | Rubric | None = None, source: str = "city",
@@ -132,47 +156,46 @@ class Ledger:
         ``replay=True`` decodes and folds every event instead of reading the read
         model (the reference the read model is tested against).
         """
-        known = self.resolve_known_at(known_at)
-        scoring = self.scoring_rubric(period, known, rubric)
-        self._check_town(town, known)
-        self._check_source(source)
-        return self._card(scoring, town, period, known, self._as_of(as_of, scoring), source,
-                          replay)
+        return self.card(town, self.query(period, as_of, known_at, rubric, source), replay)
 
-    def _card(self, rubric: Rubric, town: str, period: str, known: str, as_of: date,
-              source: str, replay: bool = False) -> ScoreCard:
+    def card(self, town: str, q: Query, replay: bool = False) -> ScoreCard:
+        """The card of ``town`` for a resolved :class:`Query`."""
+        self._check_town(town, q.known_at)
         if replay or not self._fresh_read_model():
-            return score_card(rubric, self.town_state(town, period, known), town=town,
-                              as_of=as_of, known_at=known, source=source)
-        check_as_of(rubric, as_of)
-        ev = readmodel.evidence(self.store.conn, town=town, period=period, known_at=known,
-                                as_of=as_of, source=source, rubric=rubric)
-        return score_evidence(rubric, ev, town=town, as_of=as_of, known_at=known, source=source)
+            return score_card(q.rubric, self.town_state(town, q.period, q.known_at), town=town,
+                              as_of=q.as_of, known_at=q.known_at, source=q.source)
+        ev = readmodel.evidence(self.store.conn, town=town, period=q.period, known_at=q.known_at,
+                                as_of=q.as_of, source=q.source, rubric=q.rubric)
+        return score_evidence(q.rubric, ev, town=town, as_of=q.as_of, known_at=q.known_at,
+                              source=q.source)
 
     def _fresh_read_model(self) -> bool:
         """The read model, caught up with events other writers may have appended."""
         if self._fast and readmodel.applied_seq(self.store.conn) < self._head_seq():
-            self._fast = readmodel.ensure(self.store.conn, self._head_seq())
+            self._fast = readmodel.ensure(self.store)
         return self._fast
+
+    def _head_seq(self) -> int:
+        head = self.store.head()
+        return head.seq if head else 0
 
     def scoreboard(self, period: str, as_of: date | str | None = None, known_at=None,
                    rubric: str | Rubric | None = None, source: str = "city") -> Scoreboard:
         """Every registered town's card, ranked (equal totals share a rank)."""
-        known = self.resolve_known_at(known_at)
-        scoring = self.scoring_rubric(period, known, rubric)
-        day = self._as_of(as_of, scoring)
-        self._check_source(source)
-        cards = [self._card(scoring, t, period, known, day, source) for t in self.towns(known)]
-        return rank(period, day, known, cards)
+        return self.board(self.query(period, as_of, known_at, rubric, source))
+
+    def board(self, q: Query) -> Scoreboard:
+        """The scoreboard for a resolved :class:`Query`."""
+        cards = [self.card(t, q) for t in self.towns(q.known_at)]
+        return rank(q.period, q.as_of, q.known_at, cards)
 
     # -- traceability ------------------------------------------------------------
     def explain(self, town: str, period: str, clause: str | None = None, as_of=None,
                 known_at=None, rubric=None, source: str = "city") -> dict:
         """The traced card as a tree: every indicator, clause (quoting the rubric) and event."""
-        card = self.score(town, period, as_of=as_of, known_at=known_at, rubric=rubric,
-                          source=source)
-        used = self.scoring_rubric(period, card.known_at, rubric)
-        return explain(card, self.town_state(town, period, card.known_at), used, clause)
+        q = self.query(period, as_of, known_at, rubric, source)
+        card = self.card(town, q)
+        return explain(card, self.town_state(town, period, q.known_at), q.rubric, clause)
 
     def history(self, town: str, period: str, as_of=None, known_at=None, rubric=None,
                 source: str = "city") -> list[HistoryRow]:
@@ -185,8 +208,7 @@ class Ledger:
             + list(self.store.events(type="RubricAdopted", period=period, recorded_until=known,
                                      unscoped=True)),
             key=lambda e: e.seq)
-        items = ((e.seq, e.recorded_at, codec.decode(e.type, e.schema_version, e.payload))
-                 for e in rows)
+        items = ((e.seq, e.recorded_at, mapper.to_event(e)) for e in rows)
         return history(items, town=town, as_of=parse_as_of(as_of) if as_of else None,
                        source=source, rubric=fixed)
 
@@ -197,17 +219,16 @@ class Ledger:
         """
         if town is None:
             return diff_boards(self.scoreboard(period, **before), self.scoreboard(period, **after))
-        a, b = self.score(town, period, **before), self.score(town, period, **after)
-        rubrics = (self.scoring_rubric(period, a.known_at, before.get("rubric")),
-                   self.scoring_rubric(period, b.known_at, after.get("rubric")))
+        qa, qb = self.query(period, **before), self.query(period, **after)
+        a, b = self.card(town, qa), self.card(town, qb)
+        rubrics = (qa.rubric, qb.rubric)
         later = max(a.known_at, b.known_at)
         return diff_cards(a, b, state=self.town_state(town, period, later), rubrics=rubrics)
 
     def compare(self, town: str, period: str, as_of=None, known_at=None) -> dict:
         """Per clause, where the town's self-evaluation and the city's verification differ."""
-        known = self.resolve_known_at(known_at)
-        return compare_sources(self.score(town, period, as_of, known, source="self"),
-                               self.score(town, period, as_of, known, source="city"))
+        q = self.query(period, as_of, known_at, source="city")
+        return compare_sources(self.card(town, q.at(source="self")), self.card(town, q))
 
     def close_period(self, period: str, event_id: str | None = None, actor: str | None = None) -> str:
         """Close a period: later findings for it come only through appeal decisions."""
@@ -218,12 +239,42 @@ class Ledger:
 
     def publish(self, period: str, town: str | None = None, as_of=None,
                 actor: str | None = None) -> Publication:
-        """Freeze a town's card (or, without ``town``, the scoreboard) as a ScorePublished event."""
-        return publish(self, period, town, as_of, actor)
+        """Freeze a town's card (or, without ``town``, the scoreboard) as a ScorePublished event.
+
+        The card is computed before the write transaction, at the moment of the last
+        committed event (its ``recorded_at`` is the ``known_at``, its digest the chain
+        head): every later commit is recorded after it, so the card stays exactly what
+        the ledger said at that moment, and the write lock is held only for the append.
+        """
+        last = self.store.last()
+        if last is None:
+            raise LedgerError("the ledger is empty: nothing to publish")
+        q = self.query(period, as_of, last.recorded_at)
+        result = self.board(q) if town is None else self.card(town, q)
+        event = publication(q, town, frozen_content(result), f"{last.seq}:{last.hash}", actor)
+
+        def prepare(reader):
+            if reader.get(event.id) is None:  # the same card published twice: one event
+                yield mapper.to_stored(event)
+
+        self.store.append(prepare)
+        return Publication(event.id, event.sha256, event.known_at, event.content)
 
     def reproduce(self, publication_id: str) -> Reproduction:
-        """Recompute a publication from the ledger alone and compare hashes."""
-        return reproduce(self, publication_id)
+        """Recompute a publication from the events alone (never a derived table, nor a
+        rubric file on disk) and compare hashes."""
+        stored = self.store.get(publication_id)
+        if stored is None or stored.type != "ScorePublished":
+            raise LedgerError(f"no publication with id {publication_id!r} in the ledger")
+        pub = mapper.to_event(stored)
+        q = self.query(pub.period, pub.as_of, pub.known_at)
+        check_rubric(pub, q)
+        if pub.town is None:
+            result = rank(q.period, q.as_of, q.known_at,
+                          [self.card(t, q, replay=True) for t in self.towns(q.known_at)])
+        else:
+            result = self.card(pub.town, q, replay=True)
+        return reproduction(pub, frozen_content(result))
 
     # -- helpers ---------------------------------------------------------------
     def resolve_known_at(self, known_at=None) -> str:
@@ -246,21 +297,13 @@ class Ledger:
             return resolve_rubric(rubric)
         return self.rubric_for(period, known)
 
-    def _as_of(self, as_of, rubric: Rubric) -> date:
-        return rubric.valid_to if as_of is None else parse_as_of(as_of)
-
     @staticmethod
     def _check_source(source: str) -> None:
         if source not in ("city", "self"):
             raise LedgerError(f"source must be 'city' or 'self', not {source!r}")
 
     def _check_town(self, town: str, known: str) -> None:
-        registered = self.store.conn.execute(
-            # a registration has a town and no period: the (town, period) index finds it
-            # at once, where town alone would walk the town's every event
-            "SELECT 1 FROM events WHERE town = ? AND period IS NULL AND type = 'TownRegistered' "
-            "AND recorded_at <= ?", (town, known)).fetchone()
-        if registered is None:
+        if not self.store.has_town(town, known):
             raise LedgerError(f"unknown town {town!r} (not registered as known at {known})")
 
 

@@ -9,16 +9,14 @@ stored in the ledger (never a file on disk) and compares the hashes.
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING
 
 from attrs import frozen
 
 from ledger.errors import LedgerError
-from ledger.events import ScorePublished, canonical_json, codec
-from ledger.dates.timeparse import parse_as_of
-
-if TYPE_CHECKING:
-    from ledger.application import Ledger
+from ledger.events import ScorePublished, canonical_json
+from ledger.projections.card import ScoreCard
+from ledger.projections.query import Query
+from ledger.projections.scoreboard import Scoreboard
 
 
 @frozen
@@ -49,49 +47,32 @@ class Reproduction:
                 "sha256": self.sha256}
 
 
-def _content(lg: "Ledger", period: str, town: str | None, as_of, known: str) -> str:
-    if town is None:
-        return canonical_json(lg.scoreboard(period, as_of=as_of, known_at=known).to_dict())
-    return canonical_json(lg.score(town, period, as_of=as_of, known_at=known).to_dict())
+def frozen_content(result: ScoreCard | Scoreboard) -> str:
+    """What a publication freezes: the card's (or scoreboard's) canonical JSON."""
+    return canonical_json(result.to_dict())
 
 
-def publish(lg: "Ledger", period: str, town: str | None = None, as_of=None,
-            actor: str | None = None) -> Publication:
-    """Append a ScorePublished event for a town's card (or the scoreboard)."""
-    from ledger.importing.validation import to_new_event
-    made: list[ScorePublished] = []
+def publication(q: Query, town: str | None, content: str, chain_head: str,
+                actor: str | None = None) -> ScorePublished:
+    """The ScorePublished event for ``content`` computed for ``q`` at ``chain_head``.
 
-    def prepare(reader):
-        # Inside the write lock: no other writer can slip an event under known_at.
-        known = lg.resolve_known_at(None)
-        rubric = lg.rubric_for(period, known)
-        day = rubric.valid_to if as_of is None else parse_as_of(as_of)
-        content = _content(lg, period, town, day, known)
-        digest = hashlib.sha256(content.encode()).hexdigest()
-        head = lg.head()
-        event = ScorePublished(
-            id=f"pub-{digest[:16]}", period=period, as_of=day, known_at=known,
-            rubric_id=rubric.id, rubric_sha256=rubric.sha256, chain_head=str(head),
-            content=content, sha256=digest, town=town, actor=actor)
-        made.append(event)
-        if reader.get(event.id) is None:  # the same card published twice: one event
-            yield to_new_event(event)
-
-    lg.store.append(prepare)
-    e = made[0]
-    return Publication(e.id, e.sha256, e.known_at, e.content)
+    The id is the content's hash, so the same card published twice is one event.
+    """
+    digest = hashlib.sha256(content.encode()).hexdigest()
+    return ScorePublished(
+        id=f"pub-{digest[:16]}", period=q.period, as_of=q.as_of, known_at=q.known_at,
+        rubric_id=q.rubric.id, rubric_sha256=q.rubric.sha256, chain_head=chain_head,
+        content=content, sha256=digest, town=town, actor=actor)
 
 
-def reproduce(lg: "Ledger", publication_id: str) -> Reproduction:
-    """Recompute a publication at its ``known_at`` with the rubric stored in the ledger."""
-    stored = lg.store.get(publication_id)
-    if stored is None or stored.type != "ScorePublished":
-        raise LedgerError(f"no publication with id {publication_id!r} in the ledger")
-    pub = codec.decode(stored.type, stored.schema_version, stored.payload)
-    rubric = lg.rubric_for(pub.period, pub.known_at)
-    if rubric.sha256 != pub.rubric_sha256:
+def check_rubric(pub: ScorePublished, q: Query) -> None:
+    """A reproduction must score with the very rubric the publication used."""
+    if q.rubric.sha256 != pub.rubric_sha256:
         raise LedgerError(f"publication {pub.id}: the rubric adopted at {pub.known_at} has hash "
-                          f"{rubric.sha256[:12]}…, not the published {pub.rubric_sha256[:12]}…")
-    content = _content(lg, pub.period, pub.town, pub.as_of, pub.known_at)
+                          f"{q.rubric.sha256[:12]}…, not the published {pub.rubric_sha256[:12]}…")
+
+
+def reproduction(pub: ScorePublished, content: str) -> Reproduction:
+    """Compare recomputed ``content`` with what ``pub`` froze."""
     digest = hashlib.sha256(content.encode()).hexdigest()
     return Reproduction(pub.id, pub.sha256, digest, pub.content, content)

@@ -170,22 +170,40 @@ def test_reproduce_uses_the_rubric_in_the_ledger_not_the_file_on_disk(tmp_path):
     assert pub.sha256 in result.stdout
 
 
-def test_reproduce_fails_loudly_when_the_card_changed(tmp_path):
+def test_reproduce_fails_loudly_when_the_events_changed(tmp_path):
     path = tmp_path / "audit.db"
     with ledger.open(path, clock=Clock()) as lg:
         lg.append([{"type": "adopt", "id": "adopt", "period": "2017", "rubric": "taicang-2017"},
                    {"type": "town", "id": "t1", "name": T}, f("h1", "B06.1", "2017-03-01")])
         pub = lg.publish("2017", town=T)
-    # the read model is a cache outside the chain: forge it and reproduce must notice
+    # someone with the file rewrites a finding behind the guards' back
     import sqlite3
     conn = sqlite3.connect(path)
-    conn.execute("UPDATE rm_findings SET quantity = 5 WHERE id = 'h1'")
+    conn.execute("DROP TRIGGER events_no_update")
+    conn.execute("UPDATE events SET payload = replace(payload, '\"quantity\":1', "
+                 "'\"quantity\":5') WHERE id = 'h1'")
     conn.commit()
     conn.close()
     result = subprocess.run([sys.executable, "-m", "ledger", "--db", str(path), "reproduce",
                              pub.id], capture_output=True, text=True)
     assert result.returncode == 1 and result.stderr.startswith("error:")
     assert "does not reproduce" in result.stderr
+
+
+def test_reproduce_reads_the_events_never_the_read_model(tmp_path):
+    path = tmp_path / "audit.db"
+    with ledger.open(path, clock=Clock()) as lg:
+        lg.append([{"type": "adopt", "id": "adopt", "period": "2017", "rubric": "taicang-2017"},
+                   {"type": "town", "id": "t1", "name": T}, f("h1", "B06.1", "2017-03-01")])
+        pub = lg.publish("2017", town=T)
+    import sqlite3
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE rm_findings SET quantity = 5 WHERE id = 'h1'")  # a forged cache
+    conn.commit()
+    conn.close()
+    with ledger.open(path) as lg:
+        again = lg.reproduce(pub.id)
+    assert again.matches and again.recomputed == pub.content
 
 
 def test_an_upheld_appeal_carries_its_effect_and_shows_in_diff_and_history(lg):
