@@ -21,95 +21,91 @@ the ledger as it stands (every event recorded so far); bitemporal questions
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
+from ledger import readmodel
 from ledger.errors import LedgerError
-from ledger.store import APPLICATION_ID
+from ledger.store import EventStore
 
-_P = "json_extract(e.payload, '$.{}')"
-
-
-def _latest_amended(field: str) -> str:
-    return (f"(SELECT json_extract(a.payload, '$.{field}') FROM events a "
-            f"WHERE a.type = 'FindingAmended' AND a.refers_to = e.id "
-            f"AND json_extract(a.payload, '$.{field}') IS NOT NULL ORDER BY a.seq DESC LIMIT 1)")
+# The views read the read model (decoded through the mapper, upcasters included), never
+# the events' payloads: what they show is what the cards are computed from.
+def _retracted_by(alias: str) -> str:
+    return (f"(SELECT r.id FROM rm_corrections r WHERE r.target = {alias}.id "
+            f"AND r.kind = 'retract' ORDER BY r.seq LIMIT 1)")
 
 
-_RETRACTION = ("(SELECT r.id FROM events r WHERE r.type = 'RecordRetracted' "
-               "AND r.refers_to = e.id ORDER BY r.seq LIMIT 1)")
-_AMENDMENT = ("(SELECT a.id FROM events a WHERE a.type = 'FindingAmended' "
-              "AND a.refers_to = e.id ORDER BY a.seq DESC LIMIT 1)")
+
+_AMENDMENT = ("(SELECT a.id FROM rm_corrections a WHERE a.target = f.id "
+              "AND a.kind = 'amend' ORDER BY a.seq DESC LIMIT 1)")
+
+
+def _amended(field: str) -> str:
+    return (f"(SELECT a.{field} FROM rm_corrections a WHERE a.target = f.id AND a.kind = 'amend' "
+            f"AND a.{field} IS NOT NULL ORDER BY a.seq DESC LIMIT 1)")
+
 
 VIEWS = {
     "findings": f"""
-SELECT e.seq, e.id, e.town, e.period, {_P.format('clause')} AS clause, e.occurred_on,
-       COALESCE({_latest_amended('quantity')}, {_P.format('quantity')}) AS quantity,
-       COALESCE({_latest_amended('value')}, {_P.format('value')}) AS value,
-       {_P.format('quantity')} AS recorded_quantity, {_P.format('value')} AS recorded_value,
-       {_P.format('source')} AS source, {_P.format('project')} AS project,
-       {_P.format('note')} AS note, json_extract(e.payload, '$.evidence') AS evidence,
-       e.recorded_at, e.actor,
-       CASE WHEN {_RETRACTION} IS NOT NULL THEN 'retracted'
+SELECT f.seq, f.id, f.town, f.period, f.clause, f.occurred_on,
+       COALESCE({_amended('quantity')}, f.quantity) AS quantity,
+       CAST(COALESCE({_amended('value')}, f.value) AS REAL) AS value,
+       f.quantity AS recorded_quantity, CAST(f.value AS REAL) AS recorded_value,
+       f.source, f.project, d.note, d.evidence, f.recorded_at, d.actor,
+       CASE WHEN {_retracted_by('f')} IS NOT NULL THEN 'retracted'
             WHEN {_AMENDMENT} IS NOT NULL THEN 'amended' ELSE 'live' END AS status,
-       COALESCE({_RETRACTION}, {_AMENDMENT}) AS corrected_by
-FROM events e WHERE e.type = 'FindingRecorded' ORDER BY e.seq""",
+       COALESCE({_retracted_by('f')}, {_AMENDMENT}) AS corrected_by
+FROM rm_findings f JOIN rm_details d ON d.seq = f.seq ORDER BY f.seq""",
     "facts": f"""
-SELECT e.seq, e.id, CASE e.type WHEN 'PaymentRecorded' THEN 'payment' ELSE 'report' END AS kind,
-       e.town, e.period,
-       COALESCE({_P.format('case')}, {_P.format('report')}) AS subject,
-       COALESCE({_P.format('approved_on')}, {_P.format('due_on')}) AS start_on,
-       COALESCE({_P.format('paid_on')}, {_P.format('submitted_on')}) AS done_on,
-       e.recorded_at, e.actor,
-       CASE WHEN {_RETRACTION} IS NOT NULL THEN 'retracted'
-            WHEN EXISTS (SELECT 1 FROM events later WHERE later.type = e.type
-                         AND later.town = e.town AND later.period = e.period
-                         AND later.seq > e.seq
-                         AND COALESCE(json_extract(later.payload, '$.case'),
-                                      json_extract(later.payload, '$.report'))
-                             = COALESCE({_P.format('case')}, {_P.format('report')})
-                         AND NOT EXISTS (SELECT 1 FROM events x WHERE x.type = 'RecordRetracted'
-                                         AND x.refers_to = later.id))
+SELECT x.seq, x.id, x.kind, x.town, x.period, x.subject, x.start AS start_on,
+       x.done AS done_on, x.recorded_at, d.actor,
+       CASE WHEN {_retracted_by('x')} IS NOT NULL THEN 'retracted'
+            WHEN EXISTS (SELECT 1 FROM rm_facts later WHERE later.town = x.town
+                         AND later.period = x.period AND later.kind = x.kind
+                         AND later.subject = x.subject AND later.seq > x.seq
+                         AND {_retracted_by('later')} IS NULL)
             THEN 'superseded' ELSE 'live' END AS status,
-       {_RETRACTION} AS retracted_by
-FROM events e WHERE e.type IN ('PaymentRecorded', 'ReportRecorded') ORDER BY e.seq""",
-    "corrections": f"""
-SELECT e.seq, e.id, CASE e.type WHEN 'RecordRetracted' THEN 'retraction' ELSE 'amendment' END
-           AS kind,
-       e.refers_to AS target, t.type AS target_type, e.town, e.period,
-       {_P.format('reason')} AS reason, {_P.format('quantity')} AS quantity,
-       {_P.format('value')} AS value, e.recorded_at, e.actor,
-       (SELECT d.id FROM events d, json_each(d.payload, '$.effects') j
-        WHERE d.type = 'AppealDecided' AND j.value = e.id LIMIT 1) AS appeal_decision
-FROM events e LEFT JOIN events t ON t.id = e.refers_to
-WHERE e.type IN ('RecordRetracted', 'FindingAmended') ORDER BY e.seq""",
+       {_retracted_by('x')} AS retracted_by
+FROM rm_facts x JOIN rm_details d ON d.seq = x.seq ORDER BY x.seq""",
+    "corrections": """
+SELECT c.seq, c.id, CASE c.kind WHEN 'retract' THEN 'retraction' ELSE 'amendment' END AS kind,
+       c.target, t.type AS target_type, d.town, d.period, d.reason, c.quantity,
+       CAST(c.value AS REAL) AS value, c.recorded_at, d.actor,
+       (SELECT e.id FROM rm_details e, json_each(e.effects) j
+        WHERE e.type = 'AppealDecided' AND j.value = c.id LIMIT 1) AS appeal_decision
+FROM rm_corrections c JOIN rm_details d ON d.seq = c.seq
+LEFT JOIN rm_details t ON t.id = c.target ORDER BY c.seq""",
 }
 
 
-def create_views(conn: sqlite3.Connection | str | Path) -> list[str]:
+def create_views(target) -> list[str]:
     """Create the views (``CREATE VIEW IF NOT EXISTS``) on a ledger; returns their names.
 
-    ``conn`` is an open connection to the ledger file, or its path. Refuses a file
-    that is not an audit ledger.
+    ``target`` is an open ledger (anything with a ``store``), an :class:`EventStore`, or
+    the ledger file's path. Refuses a file that is not an audit ledger.
     """
-    own = not isinstance(conn, sqlite3.Connection)
-    db = sqlite3.connect(str(conn)) if own else conn
+    store = getattr(target, "store", target)
+    if isinstance(store, EventStore):
+        return _create(store)
+    if not Path(target).is_file():
+        raise LedgerError(f"no ledger at {target}: no views created")
+    store = EventStore(target)
     try:
-        if db.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
-            raise LedgerError("not an audit ledger (PRAGMA application_id differs): "
-                              "no views created")
-        taken = [name for name, kind in db.execute("SELECT name, type FROM sqlite_master")
-                 if name in VIEWS and kind != "view"]
-        if taken:
-            raise LedgerError(f"cannot create view {taken[0]!r}: the ledger already has a "
-                              f"table or index of that name; no views created")
-        with db:
-            for name, sql in VIEWS.items():
-                db.execute(f"CREATE VIEW IF NOT EXISTS {name} AS {sql}")
-        return list(VIEWS)
+        return _create(store)
     finally:
-        if own:
-            db.close()
+        store.close()
+
+
+def _create(store: EventStore) -> list[str]:
+    taken = [name for name, kind in store.conn.execute("SELECT name, type FROM sqlite_master")
+             if name in VIEWS and kind != "view"]
+    if taken:
+        raise LedgerError(f"cannot create view {taken[0]!r}: the ledger already has a "
+                          f"table or index of that name; no views created")
+    readmodel.enable_details(store)
+    with store.write() as conn:
+        for name, sql in VIEWS.items():
+            conn.execute(f"CREATE VIEW IF NOT EXISTS {name} AS {sql}")
+    return list(VIEWS)
 
 
 def datasette_metadata(database: str = "audit", title: str = "审计台账 audit ledger") -> dict:

@@ -1,1 +1,1 @@
-"""Reading import files and turning records into events: files, records, validation, the fast path."""
+"""Reading import files and turning records to events: files, records, validation, the fast path."""

@@ -134,7 +134,7 @@ def test_refuses_to_shadow_a_table(demo):
 def test_views_on_an_open_connection(demo):
     path, _ = demo
     with ledger.open(path) as lg:
-        create_views(lg.store.conn)
+        create_views(lg)
         assert lg.verify()
     assert len(rows(path, "SELECT * FROM corrections")) == 2
 
