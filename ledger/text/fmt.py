@@ -26,6 +26,12 @@ def pad(text: str, cols: int, right: bool = False) -> str:
 
 
 def num(d: Decimal | int | None) -> str:
+    """A number as people write it: exact, no exponent, no trailing zeros (one rule for
+    every terminal text, rubric trees included).
+
+    >>> num(Decimal("100.0")), num(Decimal("0.50")), num(None)
+    ('100', '0.5', '')
+    """
     return "" if d is None else decimal_text(Decimal(d))
 
 

@@ -25,6 +25,7 @@ from ledger.rubric.model import (
     WorkingDayDelay,
     ZeroScore,
 )
+from ledger.text.fmt import num
 
 # Measure words for 每…扣X分; an unknown unit falls back to 单位 (the unit is shown in English anyway).
 _UNIT_ZH = {
@@ -41,15 +42,6 @@ _LABELS = {
            "pts": "{} pts", "cap": "cap {} pts", "bonus_group": "bonus, cap {} pts", "note": "note",
            "vetoes": "Vetoes (grade {})", "grades": "Grades", "grades_source": "source"},
 }
-
-
-def num(d: Decimal) -> str:
-    """A decimal as written in the rubric, without exponent or trailing zeros.
-
-    >>> num(Decimal("100")), num(Decimal("0.50"))
-    ('100', '0.5')
-    """
-    return format(d.normalize(), "f")
 
 
 def rule_words(rule: Rule, lang: str = "zh") -> str:
