@@ -20,6 +20,8 @@ import os
 import re
 import sqlite3
 from concurrent.futures import ProcessPoolExecutor
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 from attrs import frozen
 
@@ -55,7 +57,8 @@ PARALLEL_MIN = 200_000  # below this, starting worker processes costs more than 
 
 
 def verify_chain(conn, guards: dict[str, str], digest: str | None = None,
-                 path: str | None = None, workers: int | None = None) -> int:
+                 path: str | None = None, workers: int | None = None,
+                 parallel_min: int = PARALLEL_MIN, now: str | None = None) -> int:
     """Re-hash the whole chain; raise :class:`TamperError` naming the first bad event.
 
     Checks the guard triggers are in place, ``seq`` runs 1, 2, 3… without gaps,
@@ -67,10 +70,11 @@ def verify_chain(conn, guards: dict[str, str], digest: str | None = None,
     (default: one per CPU), each re-hashing a contiguous range of seq.
     """
     _verify_guards(conn, guards)
+    _verify_types(conn)
     want = parse_digest(digest) if digest is not None else None
     last = conn.execute("SELECT max(seq) FROM events").fetchone()[0] or 0
     workers = workers or os.cpu_count() or 1
-    if path is None or workers < 2 or last < PARALLEL_MIN:
+    if path is None or workers < 2 or last < parallel_min:
         failure, count = _verify_range(conn, 1, last, GENESIS_HASH, want)
     else:
         bounds = [(last * k // workers + 1, last * (k + 1) // workers) for k in range(workers)]
@@ -83,6 +87,7 @@ def verify_chain(conn, guards: dict[str, str], digest: str | None = None,
         count = parts[-1][1]
     if failure is not None:
         raise TamperError(failure[1], failure[0])
+    _verify_last_time(conn, now)
     if want and want.seq > count:
         raise TamperError(f"digest {want} names event seq {want.seq}, but the ledger ends at "
                           f"seq {count}: events were removed", count + 1)
@@ -92,7 +97,7 @@ def verify_chain(conn, guards: dict[str, str], digest: str | None = None,
 def _verify_part(job) -> tuple[tuple[int, str] | None, int]:
     """One worker's range ``lo..hi``, on its own read-only connection."""
     path, lo, hi, want = job
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    conn = sqlite3.connect(read_only_uri(path), uri=True)
     try:
         row = conn.execute("SELECT hash FROM events WHERE seq = ?", (lo - 1,)).fetchone()
         prev = GENESIS_HASH if lo == 1 else (row[0] if row else None)
@@ -112,7 +117,8 @@ def _verify_part(job) -> tuple[tuple[int, str] | None, int]:
 # with the Python envelope, which is the definition, and only that names a failure.
 FAST_SQL = ("SELECT seq, prev_hash, hash, CAST(prev_hash || char(10) || json_array(seq, id, "
             "type, schema_version, town, period, occurred_on, refers_to, recorded_at, actor) "
-            "|| char(10) || payload AS BLOB) FROM events WHERE seq >= ? AND seq <= ? ORDER BY seq")
+            "|| char(10) || payload AS BLOB), recorded_at FROM events WHERE seq >= ? AND seq <= ? "
+            "ORDER BY seq")
 FULL_SQL = (f"SELECT {', '.join(COLUMNS)} FROM events WHERE seq >= ? AND seq <= ? "
             f"ORDER BY seq")
 BATCH = 4096
@@ -122,27 +128,72 @@ def _verify_range(conn, lo: int, hi: int, prev: str, want: Head | None):
     """Check seq ``lo..hi`` given the hash before ``lo``; (first failure or None, last seq)."""
     sha256 = hashlib.sha256
     expected = lo
-    cur = conn.execute(FAST_SQL, (lo, hi))
-    while batch := cur.fetchmany(BATCH):
-        seqs, prevs, hashes, texts = zip(*batch)
-        try:
-            ok = (seqs == tuple(range(expected, expected + len(seqs)))
-                  and prevs[0] == prev and prevs[1:] == hashes[:-1]
-                  and [sha256(t).hexdigest() for t in texts] == list(hashes)
-                  and not (want and expected <= want.seq < expected + len(seqs)
-                           and hashes[want.seq - expected] != want.hash))
-        except TypeError:  # a NULL where text belongs: only a tampered file has one
-            ok = False
-        if not ok:
-            rows = conn.execute(FULL_SQL, (expected, seqs[-1]))
-            failure, last = _verify_rows(rows, prev, expected, want)
-            if failure is not None:
-                return failure, last
-        prev, expected = hashes[-1], seqs[-1] + 1
+    before = _recorded_at(conn, lo - 1)
+    try:
+        cur = conn.execute(FAST_SQL, (lo, hi))
+        batches = iter(lambda: cur.fetchmany(BATCH), [])
+        for batch in batches:
+            seqs, prevs, hashes, texts, times = zip(*batch)
+            try:
+                ok = (seqs == tuple(range(expected, expected + len(seqs)))
+                      and prevs[0] == prev and prevs[1:] == hashes[:-1]
+                      and [sha256(t).hexdigest() for t in texts] == list(hashes)
+                      and not (want and expected <= want.seq < expected + len(seqs)
+                               and hashes[want.seq - expected] != want.hash)
+                      and _times_ok(before, times))
+            except TypeError:  # a NULL where text belongs: only a tampered file has one
+                ok = False
+            if not ok:
+                rows = conn.execute(FULL_SQL, (expected, seqs[-1]))
+                failure, last = _verify_rows(rows, prev, expected, want, before)
+                if failure is not None:
+                    return failure, last
+            prev, expected, before = hashes[-1], seqs[-1] + 1, times[-1]
+    except sqlite3.OperationalError:
+        # SQLite refuses to build JSON from a BLOB: a tampered column; the rows name it
+        rows = conn.execute(FULL_SQL, (expected, hi))
+        failure, last = _verify_rows(rows, prev, expected, want, before)
+        if failure is not None:
+            return failure, last
+        expected = last + 1
     return None, expected - 1
 
 
-def _verify_rows(rows, prev: str, expected_seq: int, want: Head | None):
+TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z").fullmatch
+
+
+def _recorded_at(conn, seq: int) -> str | None:
+    row = conn.execute("SELECT recorded_at FROM events WHERE seq = ?", (seq,)).fetchone()
+    return row[0] if row and isinstance(row[0], str) else None
+
+
+def _times_ok(before: str | None, times: tuple) -> bool:
+    """Well-formed UTC text, strictly increasing (fixed-width text sorts as time)."""
+    if not all(type(t) is str and TIMESTAMP(t) and _valid_time(t) for t in times):
+        return False
+    return (before is None or before < times[0]) and all(a < b for a, b in zip(times, times[1:]))
+
+
+def _valid_time(text: str) -> bool:
+    try:
+        datetime.fromisoformat(text)
+        return True
+    except ValueError:
+        return False
+
+
+def _time_failure(seq: int, id_, rec, before: str | None) -> str | None:
+    if type(rec) is not str or not TIMESTAMP(rec) or not _valid_time(rec):
+        return (f"event seq {seq} (id {id_!r}): recorded_at {rec!r} is not a UTC timestamp "
+                f"as the ledger writes them")
+    if before is not None and rec <= before:
+        return (f"event seq {seq} (id {id_!r}): recorded_at {rec} is not after the previous "
+                f"event's ({before}): the past was rewritten")
+    return None
+
+
+def _verify_rows(rows, prev: str, expected_seq: int, want: Head | None,
+                 before: str | None = None):
     """Check rows in seq order from ``expected_seq``; (first failure or None, last seq)."""
     sha256 = hashlib.sha256
     dumps = _envelope_json
@@ -154,14 +205,63 @@ def _verify_rows(rows, prev: str, expected_seq: int, want: Head | None):
         if prev_hash != prev:
             return (seq, f"event seq {seq} (id {id_!r}): prev_hash does not match the "
                          f"previous event's hash"), seq
-        envelope = dumps([seq, id_, type_, sv, town, period, occ, ref, rec, actor])
-        if sha256(f"{prev}\n{envelope}\n{payload}".encode()).hexdigest() != digest_:
+        try:
+            envelope = dumps([seq, id_, type_, sv, town, period, occ, ref, rec, actor])
+            text = f"{prev}\n{envelope}\n{payload}".encode()
+        except (TypeError, ValueError, UnicodeError):
+            return (seq, f"event seq {seq} (id {id_!r}): a column holds a value of the wrong "
+                         f"type"), seq
+        if sha256(text).hexdigest() != digest_:
             return (seq, f"event seq {seq} (id {id_!r}): content does not match its hash"), seq
         if want and seq == want.seq and digest_ != want.hash:
             return (seq, f"event seq {seq} (id {id_!r}) differs from digest {want}: "
                          f"the ledger was rewritten after the digest was taken"), seq
-        prev, expected_seq = digest_, expected_seq + 1
+        failure = _time_failure(seq, id_, rec, before)
+        if failure:
+            return (seq, failure), seq
+        prev, expected_seq, before = digest_, expected_seq + 1, rec
     return None, expected_seq - 1
+
+
+# every column's storage class, as the store writes them: a BLOB or a number where text
+# belongs is tampering, found in one scan in C
+TYPES_SQL = ("SELECT seq, id FROM events WHERE typeof(seq) != 'integer' OR typeof(id) != 'text' "
+             "OR typeof(type) != 'text' OR typeof(schema_version) != 'integer' "
+             "OR typeof(town) NOT IN ('text', 'null') OR typeof(period) NOT IN ('text', 'null') "
+             "OR typeof(occurred_on) NOT IN ('text', 'null') "
+             "OR typeof(refers_to) NOT IN ('text', 'null') OR typeof(recorded_at) != 'text' "
+             "OR typeof(actor) NOT IN ('text', 'null') OR typeof(payload) != 'text' "
+             "OR typeof(prev_hash) != 'text' OR typeof(hash) != 'text' ORDER BY seq LIMIT 1")
+
+
+def _verify_types(conn) -> None:
+    row = conn.execute(TYPES_SQL).fetchone()
+    if row is not None:
+        raise TamperError(f"event seq {row[0]} (id {row[1]!r}): a column holds a value of the "
+                          f"wrong type (only a file edited by hand has one)", row[0])
+
+
+CLOCK_SKEW = timedelta(minutes=5)  # how far ahead of this machine a ledger's clock may be
+
+
+def _verify_last_time(conn, now: str | None) -> None:
+    """The last event cannot have been recorded in the future of the verifying machine."""
+    row = conn.execute("SELECT seq, id, recorded_at FROM events ORDER BY seq DESC LIMIT 1"
+                       ).fetchone()
+    limit = now or format_time(datetime.now(timezone.utc) + CLOCK_SKEW)
+    if row is not None and row[2] > limit:
+        raise TamperError(f"event seq {row[0]} (id {row[1]!r}): recorded_at {row[2]} is in the "
+                          f"future of this machine's clock", row[0])
+
+
+def format_time(dt: datetime) -> str:
+    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def read_only_uri(path) -> str:
+    """A ``file:`` URI for ``path``, read-only, every special character quoted (a ``#``,
+    ``?`` or ``%`` in a file name must not name another file)."""
+    return Path(os.path.abspath(path)).as_uri() + "?mode=ro"
 
 
 def _verify_guards(conn, guards: dict[str, str]) -> None:

@@ -31,7 +31,9 @@ from typing import Callable, Iterable, Iterator
 
 import sqlite_utils
 
-from ledger.store.chain import COLUMNS, GENESIS_HASH, Head, event_hash, verify_chain
+from ledger.store.chain import (
+    CLOCK_SKEW, COLUMNS, GENESIS_HASH, TIMESTAMP, Head, event_hash, read_only_uri, verify_chain,
+)
 from ledger.store.rows import (  # noqa: F401  (re-exported: the store's vocabulary)
     NewEvent,
     StoredEvent,
@@ -43,7 +45,7 @@ from ledger.store.rows import (  # noqa: F401  (re-exported: the store's vocabul
     event_rows,
     select_events,
 )
-from ledger.errors import LedgerError, ReadOnlyLedger, SchemaError
+from ledger.errors import LedgerError, ReadOnlyLedger, SchemaError, TamperError
 
 SCHEMA_VERSION = 2
 APPLICATION_ID = 0x4C444752  # "LDGR": marks a SQLite file as an audit ledger
@@ -97,8 +99,11 @@ class EventStore:
     """
 
     def __init__(self, path: str | Path, clock: Callable[[], datetime] | None = None,
-                 timeout: float = 60.0, synchronous: str = "FULL"):
+                 timeout: float = 60.0, synchronous: str = "FULL", immutable: bool = False):
         self.path = Path(path)
+        # immutable: read-only media (an archived copy, a CD): opened as a file nobody
+        # writes, no -wal or -shm beside it, no schema change, nothing written
+        self.immutable = immutable
         self.clock = clock or _utcnow
         self.timeout = timeout
         if synchronous not in SYNCHRONOUS:
@@ -108,8 +113,17 @@ class EventStore:
         # transaction: caches kept beside the events (a read model) stay in step
         self.listeners: list[Callable[[sqlite3.Connection, list[tuple]], None]] = []
         try:
-            conn = sqlite3.connect(str(self.path), timeout=timeout, isolation_level=None,
-                                   check_same_thread=False)
+            if immutable:
+                wal = Path(f"{self.path}-wal")
+                if wal.exists() and wal.stat().st_size > 0:
+                    raise LedgerError(
+                        f"ledger {self.path} is on read-only media with unmerged changes in "
+                        f"{wal.name} beside it: copy both to writable storage to read it")
+                conn = sqlite3.connect(read_only_uri(self.path) + "&immutable=1", uri=True,
+                                       isolation_level=None, check_same_thread=False)
+            else:
+                conn = sqlite3.connect(str(self.path), timeout=timeout, isolation_level=None,
+                                       check_same_thread=False)
         except sqlite3.Error as exc:
             raise LedgerError(f"cannot open ledger {self.path}: {exc}") from None
         self.conn = conn
@@ -138,6 +152,13 @@ class EventStore:
     def _prepare(self, synchronous: str) -> None:
         conn = self.conn
         app_id, version, tables = self._header()
+        if self.immutable:
+            if app_id != APPLICATION_ID:
+                raise SchemaError(f"{self.path} is not an audit ledger")
+            if version > SCHEMA_VERSION:
+                raise SchemaError(f"{self.path} has ledger schema {version}, newer than this "
+                                  f"version reads ({SCHEMA_VERSION}); upgrade audit-ledger")
+            return
         if app_id == 0 and version == 0 and not tables:
             self._create_schema()
             app_id, version, tables = self._header()
@@ -263,8 +284,14 @@ class EventStore:
         conn = self.conn
         row = conn.execute(
             "SELECT seq, hash, recorded_at FROM events ORDER BY seq DESC LIMIT 1").fetchone()
-        seq, prev, last = (row[0], row[1], parse_timestamp(row[2])) if row \
+        seq, prev, last = (row[0], row[1], self._head_time(row)) if row \
             else (0, GENESIS_HASH, None)
+        if last is not None and last > self.clock() + CLOCK_SKEW:
+            # one run with a clock far ahead must not poison every later timestamp
+            raise LedgerError(
+                f"the ledger's last event (seq {row[0]}) is recorded at {row[2]}, in the future "
+                f"of this machine's clock ({format_timestamp(self.clock())}); check the clock "
+                f"(or run verify); nothing was written")
         reader = StoreReader(conn)
         rows, count = [], 0
         for e in prepare(reader):
@@ -291,12 +318,26 @@ class EventStore:
                               f"was opened; nothing was written")
         return count
 
+    @staticmethod
+    def _head_time(row) -> datetime:
+        try:
+            if not isinstance(row[2], str) or not TIMESTAMP(row[2]):
+                raise ValueError(row[2])
+            return parse_timestamp(row[2])
+        except ValueError:
+            raise TamperError(f"event seq {row[0]}: recorded_at {row[2]!r} is not a timestamp "
+                              f"as the ledger writes them; run verify; nothing was written",
+                              row[0]) from None
+
     def _insert(self, rows: list[tuple]) -> None:
         self.conn.executemany(INSERT_SQL, rows)
         for listener in self.listeners:
             listener(self.conn, rows)
 
     def _begin(self) -> None:
+        if self.immutable:
+            raise ReadOnlyLedger(f"ledger {self.path} is opened read-only (read-only media); "
+                                 f"nothing was written")
         # busy_timeout already waits for other writers; retry a few times on top of
         # it because SQLite may report BUSY at once when it detects a deadlock risk.
         deadline = time.monotonic() + self.timeout
@@ -332,6 +373,12 @@ class EventStore:
         row = self.conn.execute("SELECT recorded_at FROM events ORDER BY seq DESC LIMIT 1").fetchone()
         return row[0] if row else None
 
+    def get_seq(self, seq: int) -> StoredEvent | None:
+        """The event at position ``seq``, or None."""
+        row = self.conn.execute(f"SELECT {', '.join(COLUMNS)} FROM events WHERE seq = ?",
+                                (seq,)).fetchone()
+        return StoredEvent(*row) if row else None
+
     def get(self, event_id: str) -> StoredEvent | None:
         return StoreReader(self.conn).get(event_id)
 
@@ -366,12 +413,27 @@ class EventStore:
         return self.conn.execute("SELECT count(*) FROM events").fetchone()[0]
 
     # -- verification ----------------------------------------------------------
-    def verify(self, digest: str | None = None) -> int:
+    def verify(self, digest: str | None = None, **options) -> int:
         """Re-hash the whole chain; raise :class:`TamperError` naming the first bad event.
 
-        See :func:`ledger.chain.verify_chain`. Returns the event count.
+        See :func:`ledger.store.chain.verify_chain`. Returns the event count.
         """
-        return verify_chain(self.conn, GUARDS, digest, path=self.path)
+        return verify_chain(self.conn, GUARDS, digest, path=self.path, **options,
+                            now=format_timestamp(self.clock() + CLOCK_SKEW))
+
+    def schema_objects(self) -> list[tuple[str, str, str, str | None]]:
+        """Every ``(type, name, table, sql)`` in the file's schema, for the audit of
+        objects the ledger did not create."""
+        return [tuple(r) for r in self.conn.execute(
+            "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name")]
+
+    def own_objects(self) -> dict[str, str | None]:
+        """The store's own schema objects by name, with the SQL they were created with
+        (None: made by SQLite itself, as an index for a primary key)."""
+        objects = {"events": None, **GUARDS, **INDEXES}
+        if self.conn.execute("PRAGMA user_version").fetchone()[0] == 1:  # read as it is
+            objects.update(dict.fromkeys(V1_INDEXES))
+        return objects
 
     def close(self) -> None:
         self.conn.close()

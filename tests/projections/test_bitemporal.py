@@ -329,12 +329,13 @@ def test_as_of_outside_the_period_is_an_error(env):
 
 
 def test_recorded_at_strictly_increasing_even_if_clock_goes_back(env):
-    # A (B06.1, 0.1) recorded at 03-02T02:00Z; then the clock is set back to 03-01 and B
-    # (A01.2, 0.5) is appended: its recorded_at must still come after A's, so known at
-    # 03-01T12:00Z neither counts, known at A's instant only A (99.9), later both (99.4).
+    # A (B06.1, 0.1) recorded at 03-02T02:00Z; then the clock is set back three minutes
+    # (within the skew the store tolerates) and B (A01.2, 0.5) is appended: its recorded_at
+    # must still come after A's, so known at 01:58Z neither counts, known at A's instant
+    # only A (99.9), later both (99.4).
     env.append([finding("B06.1", "2017-02-01")], at="2017-03-02T02:00:00Z")
-    env.append([finding("A01.2", "2017-02-01")], at="2017-03-01T00:00:00Z")
-    assert env.score(known_at="2017-03-01T12:00:00Z").total == D(100)
+    env.append([finding("A01.2", "2017-02-01")], at="2017-03-02T01:57:00Z")
+    assert env.score(known_at="2017-03-02T01:58:00Z").total == D(100)
     assert env.score(known_at="2017-03-02T02:00:00Z").total == D("99.9")
     assert env.score(known_at="2017-03-03").total == D("99.4")
 

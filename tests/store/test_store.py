@@ -203,18 +203,33 @@ def test_recorded_at_strictly_increases_when_the_clock_stands_still(tmp_path):
 
 
 def test_recorded_at_strictly_increases_when_the_clock_goes_backwards(tmp_path):
-    """A clock running backwards (even across a reopen) never makes recorded_at go back."""
-    ticks = (T0 - timedelta(minutes=i) for i in range(1000))
+    """A clock running backwards by less than the skew (even across a reopen) never makes
+    recorded_at go back."""
+    ticks = (T0 - timedelta(seconds=i) for i in range(1000))
     store = make_store(tmp_path, clock=lambda: next(ticks))
     add(store, notes("a", 5))
     add(store, notes("b", 5))
     store.close()
-    earlier = EventStore(tmp_path / "store.db", clock=lambda: T0 - timedelta(days=365))
+    earlier = EventStore(tmp_path / "store.db", clock=lambda: T0 - timedelta(minutes=4))
     add(earlier, notes("c", 3))
     values = recorded(earlier)
     assert len(values) == 13
     assert strictly_increasing(values)
     assert earlier.verify() == 13
+
+
+def test_a_head_far_in_the_future_is_refused_not_followed(tmp_path):
+    """One run with a clock ten years ahead must not poison every later timestamp: a
+    writer whose clock is behind the head by more than the skew is refused, and says why."""
+    ahead = make_store(tmp_path, clock=lambda: T0 + timedelta(days=3650))
+    add(ahead, notes("a", 2))
+    ahead.close()
+    now = EventStore(tmp_path / "store.db", clock=lambda: T0)
+    with pytest.raises(LedgerError, match="in the future of this machine's clock"):
+        add(now, notes("b", 1))
+    assert now.count() == 2
+    with pytest.raises(TamperError, match="in the future"):
+        now.verify()
 
 
 def test_empty_append_writes_nothing(tmp_path):
