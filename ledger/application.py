@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from ledger import readmodel
+from ledger.audit import audit, rebuild as rebuild_read_model
 from ledger.dates.timeparse import parse_as_of, parse_known_at
 from ledger.errors import LedgerError
 from ledger.importing.files import read_records
@@ -46,14 +47,36 @@ class Ledger:
                  timeout: float = 60.0, create: bool = True):
         if not create and not Path(path).is_file():
             raise LedgerError(f"no ledger at {path} (import a file into it to create one)")
-        self.store = EventStore(path, clock=clock, timeout=timeout)
+        if not create and Path(path).stat().st_size == 0:
+            # read commands never create a ledger, nor turn another file into one
+            raise LedgerError(f"{path} is an empty file, not an audit ledger")
+        self.notes: list[str] = []  # what a person should know about how it was opened
+        try:
+            self.store = EventStore(path, clock=clock, timeout=timeout)
+        except LedgerError as exc:
+            if create or not _read_only_place(exc):
+                raise
+            self.store = EventStore(path, clock=clock, timeout=timeout, immutable=True)
+            self.notes.append(f"{path} is on read-only media: opened read-only, as it is")
         self.clock = self.store.clock
         self._rubrics: dict[str, Rubric] = {}  # by adoption id: events never change
         self._towns: set[str] = set()  # towns seen registered (a registration is permanent)
-        # False only where the file cannot be written (cards are then replayed); any
-        # other failure to catch up is raised, never swallowed
-        self._fast = readmodel.ensure(self.store)
+        # What is wrong with the read model, if anything: cards are then replayed from the
+        # events, and read commands say why (the read model never turns off silently)
+        self.read_model_problem: str | None = None
+        self._fast = self._ensure_read_model()
         self.store.listeners.append(readmodel.on_chunk)
+
+    def _ensure_read_model(self) -> bool:
+        try:
+            if readmodel.ensure(self.store):
+                self.read_model_problem = None
+                return True
+            self.read_model_problem = ("the ledger is read-only here: cards are computed "
+                                       "from the events")
+        except LedgerError as exc:  # a bad row, a full disk: say so, and replay
+            self.read_model_problem = f"the read model cannot be brought up to date ({exc})"
+        return False
 
     def __enter__(self) -> "Ledger":
         return self
@@ -89,8 +112,17 @@ class Ledger:
         return self.store.head()
 
     def verify(self, digest: str | None = None) -> int:
-        """Check the hash chain and guards (and a digest taken earlier); returns the count."""
-        return self.store.verify(digest)
+        """Check the hash chain and guards (and a digest taken earlier), every payload and
+        every hash the ledger keeps about itself, the read model against a replay, and
+        the file for objects the ledger did not create; returns the event count.
+        Raises :class:`TamperError` naming the first thing found."""
+        return audit(self.store, digest)
+
+    def rebuild(self) -> list[str]:
+        """Rebuild the read model from the events; returns what was wrong with it."""
+        found = rebuild_read_model(self.store)
+        self._fast = self._ensure_read_model()
+        return found
 
     def events(self, *, type: str | Iterable[str] | None = None, town: str | None = None,
                period: str | None = None, after_seq: int = 0, known_at=None) -> Iterator:
@@ -172,7 +204,7 @@ class Ledger:
     def _fresh_read_model(self) -> bool:
         """The read model, caught up with events other writers may have appended."""
         if self._fast and readmodel.applied_seq(self.store.conn) < self._head_seq():
-            self._fast = readmodel.ensure(self.store)
+            self._fast = self._ensure_read_model()
         return self._fast
 
     def _head_seq(self) -> int:
@@ -250,7 +282,14 @@ class Ledger:
         if last is None:
             raise LedgerError("the ledger is empty: nothing to publish")
         q = self.query(period, as_of, last.recorded_at)
-        result = self.board(q) if town is None else self.card(town, q)
+        towns = self.towns(q.known_at) if town is None else [town]
+        cards = [self.card(t, q, replay=True) for t in towns]  # the events' word
+        for truth in cards:
+            if self._fresh_read_model() and self.card(truth.town, q).to_dict() != truth.to_dict():
+                raise LedgerError(f"the read model disagrees with the events for "
+                                  f"{truth.town}: run `python -m ledger rebuild` and then "
+                                  f"`verify`; nothing was published")
+        result = rank(q.period, q.as_of, q.known_at, cards) if town is None else cards[0]
         event = publication(q, town, frozen_content(result), f"{last.seq}:{last.hash}", actor)
 
         def prepare(reader):
@@ -305,6 +344,12 @@ class Ledger:
     def _check_town(self, town: str, known: str) -> None:
         if not self.store.has_town(town, known):
             raise LedgerError(f"unknown town {town!r} (not registered as known at {known})")
+
+
+def _read_only_place(exc: LedgerError) -> bool:
+    """An open that failed only because nothing may be written where the ledger lies."""
+    text = str(exc)
+    return any(s in text for s in ("readonly", "read-only", "unable to open", "disk I/O error"))
 
 
 def open(path: str | Path, clock: Callable[[], datetime] | None = None,

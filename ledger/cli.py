@@ -22,7 +22,10 @@ def _open(ctx, create: bool = False) -> ledger.Ledger:
     path = ctx.obj["db"]
     if path is None:
         raise click.UsageError("--db PATH is required for this command")
-    return ledger.open(path, create=create)
+    lg = ledger.open(path, create=create)
+    for note in lg.notes + ([lg.read_model_problem] if lg.read_model_problem else []):
+        click.echo(f"note: {note}", err=True)
+    return lg
 
 
 def _echo_json(data) -> None:
@@ -80,7 +83,20 @@ def verify(ctx, digest):
     with _open(ctx) as lg:
         n = lg.verify(digest)
         extra = f"; holds the prefix {digest}" if digest else ""
-        click.echo(f"ok: {n} events, chain valid, append-only guards in place{extra}")
+        click.echo(f"ok: {n} events, chain valid, append-only guards in place, every payload "
+                   f"and stored hash checked, read model equal to the events{extra}")
+
+
+@cli.command()
+@click.pass_context
+def rebuild(ctx):
+    """Rebuild the read model from the events, saying what was wrong with it."""
+    with _open(ctx) as lg:
+        found = lg.rebuild()
+        for line in found:
+            click.echo(f"found: {line}")
+        click.echo(f"rebuilt the read model from {lg.head().seq if lg.head() else 0} events"
+                   + ("" if found else "; it matched the events"))
 
 
 @cli.command()

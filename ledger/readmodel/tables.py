@@ -16,7 +16,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Iterable
 
-from ledger.errors import LedgerError, ReadOnlyLedger
+from ledger.errors import LedgerError, ReadOnlyLedger, TamperError
 from ledger.readmodel import details
 from ledger.store import EventStore, event_rows, mapper, seqs_of
 
@@ -68,28 +68,34 @@ def _apply_all(conn: sqlite3.Connection, rows: Iterable[tuple]) -> None:
 
 
 def apply_rows(conn: sqlite3.Connection, rows: list[tuple] | tuple,
-               keep_details: bool | None = None) -> None:
+               keep_details: bool | None = None, seq_lookup=None) -> None:
     """Write the read-model rows for event rows (inside the transaction that holds them)."""
     findings, corrections, facts, touched, last = [], [], [], [], None
-    for seq, eid, etype, sv, town, period, occ, ref, rec, _a, payload, _p, _h in rows:
-        last = seq
-        if etype == "FindingRecorded":
-            d = _data(etype, sv, payload)
-            findings.append((seq, eid, town, period, d["clause"], occ, d.get("quantity", 1),
-                             _text(d.get("value")), d.get("project"), d.get("source", "city"), rec))
-        elif etype in ("RecordRetracted", "FindingAmended"):
-            d = _data(etype, sv, payload) if etype == "FindingAmended" else {}
-            kind = "retract" if etype == "RecordRetracted" else "amend"
-            corrections.append((seq, eid, ref, kind, d.get("quantity"), _text(d.get("value")), rec))
-            touched.append((town, period, ref))  # a correction carries its target's town and period
-        elif etype in ("PaymentRecorded", "ReportRecorded"):
-            d = _data(etype, sv, payload)
-            if etype == "PaymentRecorded":
-                facts.append((seq, eid, town, period, "payment", d["case"], d["approved_on"],
-                              d.get("paid_on"), rec))
-            else:
-                facts.append((seq, eid, town, period, "report", d["report"], d["due_on"],
-                              d.get("submitted_on"), rec))
+    seq = eid = None
+    try:
+        for seq, eid, etype, sv, town, period, occ, ref, rec, _a, payload, _p, _h in rows:
+            last = seq
+            if etype == "FindingRecorded":
+                d = _data(etype, sv, payload, seq=seq, event_id=eid)
+                findings.append((seq, eid, town, period, d["clause"], occ, d.get("quantity", 1),
+                                 _text(d.get("value")), d.get("project"), d.get("source", "city"), rec))
+            elif etype in ("RecordRetracted", "FindingAmended"):
+                d = _data(etype, sv, payload, seq=seq, event_id=eid) if etype == "FindingAmended" else {}
+                kind = "retract" if etype == "RecordRetracted" else "amend"
+                corrections.append((seq, eid, ref, kind, d.get("quantity"), _text(d.get("value")), rec))
+                touched.append((town, period, ref))  # a correction carries its target's town and period
+            elif etype in ("PaymentRecorded", "ReportRecorded"):
+                d = _data(etype, sv, payload, seq=seq, event_id=eid)
+                if etype == "PaymentRecorded":
+                    facts.append((seq, eid, town, period, "payment", d["case"], d["approved_on"],
+                                  d.get("paid_on"), rec))
+                else:
+                    facts.append((seq, eid, town, period, "report", d["report"], d["due_on"],
+                                  d.get("submitted_on"), rec))
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise TamperError(f"event seq {seq} (id {eid!r}): its payload lacks or mistypes "
+                          f"{exc}; the file was edited outside the ledger: run verify",
+                          seq) from None
     if findings:
         conn.executemany("INSERT INTO rm_findings (seq, id, town, period, clause, occurred_on, "
                          "quantity, value, project, source, recorded_at) "
@@ -102,7 +108,7 @@ def apply_rows(conn: sqlite3.Connection, rows: list[tuple] | tuple,
                          "recorded_at) VALUES (?,?,?,?,?,?,?)", corrections)
         # mark the targets so a card only probes corrections where there are some; found by
         # their clustered key (an index on id would cost every insert more than it saves)
-        seqs = seqs_of(conn, {ref for _, _, ref in touched})
+        seqs = (seq_lookup or (lambda ids: seqs_of(conn, ids)))({ref for _, _, ref in touched})
         marks = [(town, period, seqs[ref]) for town, period, ref in touched if ref in seqs]
         conn.executemany(MARK_SQL.format(table="rm_findings"), marks)
         conn.executemany(MARK_SQL.format(table="rm_facts"), marks)
