@@ -192,18 +192,23 @@ def test_ledger_in_a_read_only_place_fails_clearly_and_stays_intact(tmp_path, tm
     assert_intact(db, head)
 
 
-def test_read_only_directory_error_does_not_call_the_ledger_foreign(tmp_path):
+def test_a_ledger_on_read_only_media_is_read_and_verified_read_only(tmp_path):
+    """An immutable directory (as on a CD or an archive): read commands open the ledger
+    read-only, as it is, say so on stderr, and verify; writes are a clear error."""
     d = tmp_path / "rodir"
     d.mkdir()
     db = d / "audit.db"
-    make_ledger(db)
+    head = make_ledger(db)
     with immutable(d):
-        with pytest.raises(LedgerError) as info:
-            with ledger.open(db) as lg:
-                lg.verify()
-        line = assert_cli_error(cli(db, "verify"))
-    assert "not an audit ledger" not in str(info.value)
-    assert "not an audit ledger" not in line
+        with ledger.open(db, create=False) as lg:
+            assert lg.verify(head) and lg.notes and "read-only" in lg.notes[0]
+            assert lg.score("沙溪镇", "2017").total is not None
+        r = cli(db, "verify")
+        assert r.returncode == 0 and r.stdout.startswith("ok:"), r.stderr
+        assert "read-only media" in r.stderr and "error" not in r.stderr
+        line = assert_cli_error(cli(db, "import", tmp_path / "none.jsonl"))
+        assert "not an audit ledger" not in line
+    assert_intact(db, head)
 
 
 # -- disk full ------------------------------------------------------------------------
@@ -332,7 +337,7 @@ def test_append_after_the_ledger_file_was_deleted_is_refused(tmp_path):
 def test_a_read_only_schema_1_ledger_is_read_as_it_is(tmp_path):
     """Schema 1 -> 2 swaps indexes when the file can be written; an immutable schema 1
     file is read (and verified) with the indexes it has."""
-    from test_store_upgrade import make_v1_ledger
+    from support.v1 import make_v1_ledger
 
     db = tmp_path / "v1.db"
     head = make_v1_ledger(db)

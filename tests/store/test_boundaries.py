@@ -9,7 +9,7 @@ from pathlib import Path
 LEDGER = Path(__file__).resolve().parents[2] / "ledger"
 
 EVENTS_SQL = re.compile(r"\b(FROM|INTO|JOIN|UPDATE|ON)\s+events\b", re.I)
-PAYLOAD_CODING = re.compile(r"json_extract|json\.loads|codec\.(encode|decode)|\.payload\b")
+PAYLOAD_CODING = re.compile(r"json_extract|json\.loads|codec\.(encode|decode)")
 
 
 def sources(outside: tuple[str, ...]):
