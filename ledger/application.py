@@ -36,6 +36,7 @@ from ledger.store.rows import UNSCOPED
 from ledger.store import EventStore, Head, format_timestamp
 from ledger.dates.timeparse import parse_as_of, parse_known_at
 from ledger.importing.validation import validate_into
+from ledger.importing.names import normalise_name
 
 
 class Ledger:
@@ -116,6 +117,7 @@ class Ledger:
 
     def town_state(self, town: str, period: str, known_at=None) -> TownState:
         """One town's findings and facts for a period, as known at ``known_at``."""
+        town = normalise_name(town)  # as typed: " 沙溪镇" is 沙溪镇
         known = self.resolve_known_at(known_at)
         rows = self.store.events(town=town, period=period, recorded_until=known)
         return fold((codec.decode(e.type, e.schema_version, e.payload), e.recorded_at)
@@ -132,6 +134,7 @@ class Ledger:
         ``replay=True`` decodes and folds every event instead of reading the read
         model (the reference the read model is tested against).
         """
+        town = normalise_name(town)  # as typed: " 沙溪镇" is 沙溪镇
         known = self.resolve_known_at(known_at)
         scoring = self.scoring_rubric(period, known, rubric)
         self._check_town(town, known)
@@ -169,6 +172,7 @@ class Ledger:
     def explain(self, town: str, period: str, clause: str | None = None, as_of=None,
                 known_at=None, rubric=None, source: str = "city") -> dict:
         """The traced card as a tree: every indicator, clause (quoting the rubric) and event."""
+        town = normalise_name(town)
         card = self.score(town, period, as_of=as_of, known_at=known_at, rubric=rubric,
                           source=source)
         used = self.scoring_rubric(period, card.known_at, rubric)
@@ -177,6 +181,7 @@ class Ledger:
     def history(self, town: str, period: str, as_of=None, known_at=None, rubric=None,
                 source: str = "city") -> list[HistoryRow]:
         """The score after every event that changed it, in recording order."""
+        town = normalise_name(town)
         known = self.resolve_known_at(known_at)
         self._check_town(town, known)
         fixed = self.scoring_rubric(period, known, rubric) if rubric is not None else None
@@ -195,6 +200,7 @@ class Ledger:
 
         ``before``/``after`` hold ``as_of``, ``known_at`` and ``rubric`` keyword arguments.
         """
+        town = None if town is None else normalise_name(town)
         if town is None:
             return diff_boards(self.scoreboard(period, **before), self.scoreboard(period, **after))
         a, b = self.score(town, period, **before), self.score(town, period, **after)
