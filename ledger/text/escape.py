@@ -7,7 +7,7 @@ town name, a newline forges a table row. Everything human-facing (terminal text,
 output stays exact.
 
 Escaped: control characters (C0, DEL, C1), format characters (zero-width, bidi,
-BOM), lone surrogates and the line/paragraph separators, as ``\\x1b``, ``\\u202e``,
+BOM), lone surrogates, the line/paragraph separators and U+FFFE/U+FFFF, as ``\\x1b``, ``\\u202e``,
 ``\\n``. Backslashes are left as they are (paths stay readable); the exact text is
 what ``--json`` prints.
 
@@ -31,7 +31,8 @@ _ESCAPED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 
 @lru_cache(maxsize=4096)
 def _needs_escape(ch: str) -> bool:
-    return unicodedata.category(ch) in _ESCAPED_CATEGORIES
+    # U+FFFE, U+FFFF: noncharacters that show nothing and that XML (an XLSX sheet) cannot hold
+    return unicodedata.category(ch) in _ESCAPED_CATEGORIES or ch in "\ufffe\uffff"
 
 
 def _escape_char(ch: str) -> str:
