@@ -225,6 +225,7 @@ class Ledger:
     def publish(self, period: str, town: str | None = None, as_of=None,
                 actor: str | None = None) -> Publication:
         """Freeze a town's card (or, without ``town``, the scoreboard) as a ScorePublished event."""
+        town = None if town is None else normalise_name(town)
         return publish(self, period, town, as_of, actor)
 
     def reproduce(self, publication_id: str) -> Reproduction:
