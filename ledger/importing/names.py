@@ -36,6 +36,8 @@ def normalise_name(text: str) -> str:
     >>> normalise_name("e\\u0301 ") == "\\u00e9"
     True
     """
+    if not isinstance(text, str):  # not a name at all: left for the caller's lookup to refuse
+        return text
     if text.isascii():
         return text.strip()
     return unicodedata.normalize("NFC", text).strip()
