@@ -38,6 +38,7 @@ from ledger.publishing import (
 )
 from ledger.rubric import Rubric, load_rubric_text, resolve_rubric
 from ledger.store import EventStore, Head, format_timestamp, mapper
+from ledger.importing.names import normalise_name
 
 
 class Ledger:
@@ -159,6 +160,7 @@ class Ledger:
 
     def town_state(self, town: str, period: str, known_at=None) -> TownState:
         """One town's findings and facts for a period, as known at ``known_at``."""
+        town = normalise_name(town)  # as typed: " 沙溪镇" is 沙溪镇
         known = self.resolve_known_at(known_at)
         rows = self.store.events(town=town, period=period, recorded_until=known)
         return fold((mapper.to_event(e), e.recorded_at) for e in rows)
@@ -192,6 +194,7 @@ class Ledger:
 
     def card(self, town: str, q: Query, replay: bool = False) -> ScoreCard:
         """The card of ``town`` for a resolved :class:`Query`."""
+        town = normalise_name(town)  # as typed: " 沙溪镇" is 沙溪镇
         self._check_town(town, q.known_at)
         if replay or not self._fresh_read_model():
             return score_card(q.rubric, self.town_state(town, q.period, q.known_at), town=town,
@@ -232,6 +235,7 @@ class Ledger:
     def history(self, town: str, period: str, as_of=None, known_at=None, rubric=None,
                 source: str = "city") -> list[HistoryRow]:
         """The score after every event that changed it, in recording order."""
+        town = normalise_name(town)
         known = self.resolve_known_at(known_at)
         self._check_town(town, known)
         fixed = self.scoring_rubric(period, known, rubric) if rubric is not None else None
@@ -249,6 +253,7 @@ class Ledger:
 
         ``before``/``after`` hold ``as_of``, ``known_at`` and ``rubric`` keyword arguments.
         """
+        town = None if town is None else normalise_name(town)
         if town is None:
             return diff_boards(self.scoreboard(period, **before), self.scoreboard(period, **after))
         qa, qb = self.query(period, **before), self.query(period, **after)
@@ -278,6 +283,7 @@ class Ledger:
         head): every later commit is recorded after it, so the card stays exactly what
         the ledger said at that moment, and the write lock is held only for the append.
         """
+        town = None if town is None else normalise_name(town)
         last = self.store.last()
         if last is None:
             raise LedgerError("the ledger is empty: nothing to publish")

@@ -14,6 +14,7 @@ import ledger
 from ledger.errors import LedgerError
 from ledger.projections.card import dumps
 from ledger.text.cards import render_board, render_card
+from ledger.text.escape import escaped
 from ledger.text.trace import render_compare, render_diff, render_explain, render_history
 
 
@@ -24,8 +25,13 @@ def _open(ctx, create: bool = False) -> ledger.Ledger:
         raise click.UsageError("--db PATH is required for this command")
     lg = ledger.open(path, create=create)
     for note in lg.notes + ([lg.read_model_problem] if lg.read_model_problem else []):
-        click.echo(f"note: {note}", err=True)
+        _say(f"note: {note}", err=True)
     return lg
+
+
+def _say(text: str, err: bool = False) -> None:
+    """Human-facing text: every control/format character escaped (the layout's newlines kept)."""
+    click.echo(escaped(text, keep="\n"), err=err)
 
 
 def _echo_json(data) -> None:
@@ -34,7 +40,7 @@ def _echo_json(data) -> None:
 
 def _echo_table(text: str) -> None:
     """Tables with a little colour; click drops the colour when stdout is not a terminal."""
-    for i, line in enumerate(text.splitlines()):
+    for i, line in enumerate(escaped(text, keep="\n").split("\n")):
         if i == 0:
             line = click.style(line, bold=True)
         elif "不合格" in line or " fail" in line or "一票否决:" in line or "veto:" in line:
@@ -72,7 +78,7 @@ def import_cmd(ctx, file):
         finally:
             if bar:
                 bar.__exit__(None, None, None)
-        click.echo(f"imported {n} events from {file}; head {lg.head() or '(empty ledger)'}")
+        _say(f"imported {n} events from {file}; head {lg.head() or '(empty ledger)'}")
 
 
 @cli.command()
@@ -83,8 +89,8 @@ def verify(ctx, digest):
     with _open(ctx) as lg:
         n = lg.verify(digest)
         extra = f"; holds the prefix {digest}" if digest else ""
-        click.echo(f"ok: {n} events, chain valid, append-only guards in place, every payload "
-                   f"and stored hash checked, read model equal to the events{extra}")
+        _say(f"ok: {n} events, chain valid, append-only guards in place, every payload "
+            f"and stored hash checked, read model equal to the events{extra}")
 
 
 @cli.command()
@@ -94,8 +100,8 @@ def rebuild(ctx):
     with _open(ctx) as lg:
         found = lg.rebuild()
         for line in found:
-            click.echo(f"found: {line}")
-        click.echo(f"rebuilt the read model from {lg.head().seq if lg.head() else 0} events"
+            _say(f"found: {line}")
+        _say(f"rebuilt the read model from {lg.head().seq if lg.head() else 0} events"
                    + ("" if found else "; it matched the events"))
 
 
@@ -107,7 +113,7 @@ def head(ctx):
         h = lg.head()
         if h is None:
             raise LedgerError("the ledger is empty: no head yet")
-        click.echo(str(h))
+        _say(str(h))
 
 
 def _score_options(f):
@@ -176,7 +182,7 @@ def history(ctx, town, period, rubric, source, as_of, known_at, lang, as_json):
     with _open(ctx) as lg:
         rows = [r.to_dict() for r in lg.history(town, period, as_of=as_of, known_at=known_at,
                                                 rubric=rubric, source=source)]
-        click.echo(dumps(rows, indent=2) if as_json else render_history(rows, lang))
+        _echo_json(rows) if as_json else _say(render_history(rows, lang))
 
 
 @cli.command()
@@ -206,7 +212,7 @@ def diff(ctx, town, period, from_known_at, to_known_at, from_as_of, to_as_of, fr
         before["known_at"] = before["known_at"] or known
         after["known_at"] = after["known_at"] or known
         d = lg.diff(town, period, before, after)
-        click.echo(dumps(d, indent=2) if as_json else render_diff(d, lang))
+        _echo_json(d) if as_json else _say(render_diff(d, lang))
 
 
 @cli.command()
@@ -218,7 +224,7 @@ def compare(ctx, town, period, as_of, known_at, lang, as_json):
     """Where the town's self-evaluation (自评) and the city's verification differ."""
     with _open(ctx) as lg:
         d = lg.compare(town, period, as_of=as_of, known_at=known_at)
-        click.echo(dumps(d, indent=2) if as_json else render_compare(d, lang))
+        _echo_json(d) if as_json else _say(render_compare(d, lang))
 
 
 @cli.command()
@@ -232,7 +238,7 @@ def publish(ctx, town, period, as_of, actor, as_json):
     """Freeze a card (or the scoreboard) in the ledger; prints the publication id."""
     with _open(ctx) as lg:
         pub = lg.publish(period, town=town, as_of=as_of, actor=actor)
-        click.echo(dumps(pub.to_dict(), indent=2) if as_json else pub.id)
+        _echo_json(pub.to_dict()) if as_json else _say(pub.id)
 
 
 @cli.command()
@@ -244,9 +250,9 @@ def reproduce(ctx, publication_id, as_json):
     with _open(ctx) as lg:
         r = lg.reproduce(publication_id)
     if as_json:
-        click.echo(dumps(r.to_dict(), indent=2))
+        _echo_json(r.to_dict())
     elif r.matches:
-        click.echo(f"ok: {r.id} reproduced, sha256 {r.sha256}")
+        _say(f"ok: {r.id} reproduced, sha256 {r.sha256}")
     if not r.matches:
         raise LedgerError(f"{r.id} does not reproduce: published sha256 {r.published_sha256}, "
                           f"recomputed {r.sha256}")
@@ -260,7 +266,7 @@ def reproduce(ctx, publication_id, as_json):
 def close(ctx, period, event_id, actor):
     """Close a period: findings then come only through appeal decisions."""
     with _open(ctx) as lg:
-        click.echo(f"closed {period} ({lg.close_period(period, event_id, actor)})")
+        _say(f"closed {period} ({lg.close_period(period, event_id, actor)})")
 
 
 @cli.command("export")
@@ -280,7 +286,7 @@ def export_cmd(ctx, period, fmt, output, as_of, known_at):
     from ledger.exports import export
     with _open(ctx) as lg:
         path = export(lg, period, fmt, output, as_of=as_of, known_at=known_at)
-    click.echo(str(path))
+    _say(str(path))
 
 
 @cli.group()
@@ -295,7 +301,7 @@ def rubric_show(rubric_ref, lang):
     """Print a rubric (bundled id or file) as a readable tree."""
     from ledger.rubric import resolve_rubric
     from ledger.text.rubric import render_tree
-    click.echo(render_tree(resolve_rubric(rubric_ref), lang=lang))
+    _say(render_tree(resolve_rubric(rubric_ref), lang=lang))
 
 
 @rubric.command("check")
@@ -304,7 +310,7 @@ def rubric_check(file):
     """Validate a rubric file; errors name the file, the node and the key."""
     from ledger.rubric import load_rubric
     from ledger.text.rubric import check_summary
-    click.echo(check_summary(load_rubric(file)))
+    _say(check_summary(load_rubric(file)))
 
 
 @cli.command()
@@ -313,7 +319,7 @@ def rubric_check(file):
 def demo(ctx, town):
     """Build the example 2017 ledger (./demo.db by default) and print its scoreboard."""
     from ledger.demo import run_demo
-    click.echo(run_demo(ctx.obj["db"] or "demo.db", town))
+    _say(run_demo(ctx.obj["db"] or "demo.db", town))
 
 
 def main(argv=None) -> int:
@@ -326,13 +332,13 @@ def main(argv=None) -> int:
         click.echo("error: aborted", err=True)
         return 1
     except click.UsageError as exc:
-        click.echo(f"error: {exc.format_message()} (see --help)", err=True)
+        _say(f"error: {_one_line(exc.format_message())} (see --help)", err=True)
         return 2
     except click.ClickException as exc:
-        click.echo(f"error: {exc.format_message()}", err=True)
+        _say(f"error: {_one_line(exc.format_message())}", err=True)
         return 1
     except LedgerError as exc:
-        click.echo(f"error: {_one_line(str(exc))}", err=True)
+        _say(f"error: {_one_line(str(exc))}", err=True)
         return 1
     except KeyboardInterrupt:
         click.echo("error: interrupted; nothing was written by the unfinished command", err=True)
@@ -340,7 +346,8 @@ def main(argv=None) -> int:
 
 
 def _one_line(message: str) -> str:
-    return " ".join(message.split("\n"))
+    """One line, whatever the message holds: newlines and other controls escaped (``\\n``)."""
+    return escaped(message)
 
 
 if __name__ == "__main__":

@@ -11,17 +11,20 @@ belong to, corrections in 2018), so ``known_at`` questions have real answers.
 
 from __future__ import annotations
 
+import os
 import random
+import secrets
+import sqlite3
+import urllib.parse
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import ledger
 from ledger.errors import LedgerError
 from ledger.text.cards import render_board, render_card
-from ledger.store import EventStore
 
 TOWNS = ["城厢镇", "沙溪镇", "浏河镇", "浮桥镇", "璜泾镇", "双凤镇", "娄东街道", "港区"]
-DEMO_MARK = "demo-adopt-2017"  # the first event of every demo ledger
+DEMO_MARK = "demo-adopt-2017"  # the first event of every demo ledger (not proof of one)
 
 # (clause, relative frequency, max quantity) for the city's verification findings.
 CLAUSES = [("A01.2", 2, 1), ("A03.2", 3, 2), ("A03.3", 2, 1), ("A05.2", 3, 2), ("A05.3", 3, 2),
@@ -118,12 +121,38 @@ class SimulatedClock:
 
 
 def build_demo(path: str | Path) -> Path:
-    """(Re)build the demo ledger at ``path``; refuses to touch a file that is not one."""
+    """(Re)build the demo ledger at ``path``.
+
+    The demo is built beside ``path`` and renamed into place. An existing file is
+    replaced only when it holds exactly the demo's own events (every id, type and
+    payload the fresh build holds, and nothing more); anything else (a real ledger,
+    a demo with a finding or publication appended, a file that is no ledger) is
+    refused and left untouched.
+    """
     path = Path(path)
-    if path.exists():
-        _check_is_demo(path)
+    if (path.exists() or path.is_symlink()) and not path.is_file():
+        raise LedgerError(f"{path} exists and is not a regular file; left untouched "
+                          f"(give another --db for the demo)")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.demo")
+    try:
+        _build(tmp)
+        fresh = _events(tmp)
+        if fresh is None:
+            raise LedgerError(f"the demo ledger could not be read back from {tmp}")
+        if path.exists():
+            _check_is_demo(path, fresh)
+            for suffix in ("-wal", "-shm"):  # the old file's: they must not meet the new one
+                Path(str(path) + suffix).unlink(missing_ok=True)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise LedgerError(f"cannot write the demo ledger {path}: {exc.strerror or exc}") from None
+    finally:
         for suffix in ("", "-wal", "-shm"):
-            Path(str(path) + suffix).unlink(missing_ok=True)
+            Path(str(tmp) + suffix).unlink(missing_ok=True)
+    return path
+
+
+def _build(path: Path) -> None:
     clock = SimulatedClock(datetime(2017, 1, 5, 9, 0, tzinfo=timezone.utc))
     records = demo_records()
     setup = [r for r in records if r["type"] in ("adopt", "town")]
@@ -136,25 +165,50 @@ def build_demo(path: str | Path) -> Path:
             lg.append(r for r in rest if _month(r) == month)
         clock.now = datetime(2018, 3, 15, 2, 0, tzinfo=timezone.utc)
         lg.append(corrections())
-    return path
+    conn = sqlite3.connect(path)
+    try:  # everything into the main file, so that renaming it alone moves the whole ledger
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
 
 
 def _month(rec: dict) -> int:
     return int((rec.get("occurred_on") or rec.get("approved_on") or rec.get("due_on"))[5:7])
 
 
-def _check_is_demo(path: Path) -> None:
+def _events(path: Path) -> list[tuple] | None:
+    """Every event's (id, type, schema version, payload) in order, read with plain sqlite3
+    opened read-only (nothing is created or converted); None when the file is no ledger."""
+    uri = "file:" + urllib.parse.quote(str(path.absolute())) + "?mode=ro"
     try:
-        store = EventStore(path)
-    except LedgerError as exc:
-        raise LedgerError(f"{path} exists and is not a demo ledger ({exc}); left untouched") from None
-    try:
-        first = next(store.events(), None)
-    finally:
-        store.close()
-    if first is None or first.id != DEMO_MARK:
-        raise LedgerError(f"{path} is a ledger but not a demo ledger; left untouched "
-                          f"(give another --db for the demo)")
+        conn = sqlite3.connect(uri, uri=True)
+        try:
+            return conn.execute("SELECT id, type, schema_version, payload FROM events "
+                                "ORDER BY seq").fetchall()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return None
+
+
+def _check_is_demo(path: Path, fresh: list[tuple]) -> None:
+    """Refuse unless ``path`` holds exactly the events of a fresh demo build."""
+    held = _events(path)
+    if held is None:
+        raise LedgerError(f"{path} exists and is not a demo ledger (not a ledger at all); "
+                          f"left untouched (give another --db for the demo)")
+    if held == fresh:
+        return
+    where = next((i for i, (a, b) in enumerate(zip(held, fresh)) if a != b), None)
+    if where is not None:
+        what = f"its event {where + 1} ({held[where][0]!r}) is not the demo's"
+    elif len(held) > len(fresh):
+        what = (f"it holds {len(held) - len(fresh)} event(s) the demo did not write "
+                f"(first {held[len(fresh)][0]!r})")
+    else:
+        what = f"it lacks {len(fresh) - len(held)} of the demo's events"
+    raise LedgerError(f"{path} is a ledger but not a demo ledger: {what}; left untouched "
+                      f"(give another --db for the demo)")
 
 
 def run_demo(path: str | Path, town: str = "沙溪镇") -> str:

@@ -37,6 +37,24 @@ def parse_as_of(value: date | str) -> date:
 
 
 def parse_known_at(value: datetime | date | str) -> datetime:
+    """``known_at`` as an aware datetime; one that UTC or Beijing time cannot hold (years
+    1 to 9999) is an error, not an ``OverflowError``.
+
+    >>> parse_known_at("9999-12-31T23:59:59-01:00")
+    Traceback (most recent call last):
+    ...
+    ledger.errors.LedgerError: known_at '9999-12-31T23:59:59-01:00' lies outside the years 0001 to 9999 in UTC or Beijing time
+    """
+    dt = _known_at(value)
+    try:
+        dt.astimezone(timezone.utc), dt.astimezone(SHANGHAI)
+    except (OverflowError, ValueError):
+        raise LedgerError(f"known_at {str(value)[:60]!r} lies outside the years 0001 to 9999 "
+                          f"in UTC or Beijing time") from None
+    return dt
+
+
+def _known_at(value) -> datetime:
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=SHANGHAI)
     if isinstance(value, date):

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import calendar
 import os
+import secrets
+import stat
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -95,11 +97,14 @@ def export(lg, period: str, fmt: str, out_path: str | Path, as_of=None,
     """Write the period's scoreboard and cards to ``out_path`` as ``fmt``; returns the path.
 
     The file is written next to its final name and renamed into place, so a failed
-    export leaves no half-written file.
+    export leaves no half-written file and the old one intact. It never replaces the
+    ledger it reads (or its -wal, -shm or -journal), any other SQLite file, or anything
+    but a regular file.
     """
     if fmt not in FORMATS:
         raise LedgerError(f"unknown export format {fmt!r}: choose one of {', '.join(FORMATS)}")
     out = Path(out_path)
+    check_target(out, getattr(getattr(lg, "store", None), "path", None))
     report = gather(lg, period, as_of, known_at, trees=fmt != "json", series=fmt == "html")
     if fmt == "html":
         from ledger.exports.html import render_html
@@ -115,8 +120,57 @@ def export(lg, period: str, fmt: str, out_path: str | Path, as_of=None,
     return out
 
 
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def check_target(out: Path, ledger_path: Path | None = None) -> None:
+    """Refuse to replace what an export must never destroy: the ledger being read (and its
+    companion files), any SQLite database, or anything that is not a regular file.
+
+    >>> import tempfile, pathlib, sqlite3
+    >>> db = pathlib.Path(tempfile.mkdtemp(), "other.db")
+    >>> sqlite3.connect(db).execute("CREATE TABLE t (x)").connection.close()
+    >>> check_target(db)
+    Traceback (most recent call last):
+    ...
+    ledger.errors.LedgerError: refusing to export over ... it is an SQLite database (perhaps a ledger); choose another -o
+    """
+    if ledger_path is not None:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            mine = Path(str(ledger_path) + suffix)
+            try:
+                same = mine.exists() and out.exists() and os.path.samefile(out, mine)
+            except OSError:
+                same = False
+            if same or (not out.exists() and out.absolute() == mine.absolute()):
+                raise LedgerError(f"refusing to export over {out}: it is the ledger being "
+                                  f"read{' (' + suffix[1:] + ' file)' if suffix else ''}; "
+                                  f"choose another -o")
+    try:
+        st = os.stat(out)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise LedgerError(f"cannot write {out}: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise LedgerError(f"refusing to export over {out}: not a regular file; choose another -o")
+    try:
+        with open(out, "rb") as fh:
+            head = fh.read(len(SQLITE_MAGIC))
+    except OSError as exc:
+        raise LedgerError(f"cannot write {out}: {exc.strerror or exc}") from None
+    if head == SQLITE_MAGIC:
+        raise LedgerError(f"refusing to export over {out}: it is an SQLite database (perhaps "
+                          f"a ledger); choose another -o")
+
+
 def _write(out: Path, write: Callable[[Path], object]) -> None:
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        # O_EXCL: a fresh file of our own, never someone's file or link of that name
+        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+    except OSError as exc:
+        raise LedgerError(f"cannot write {out}: {exc.strerror or exc}") from None
     try:
         write(tmp)
         os.replace(tmp, out)
@@ -137,4 +191,4 @@ def number(d: Decimal | None) -> int | float | None:
     return int(d) if d == d.to_integral_value() else float(d)
 
 
-__all__ = ["FORMATS", "Report", "export", "gather", "month_ends", "number", "to_json"]
+__all__ = ["FORMATS", "Report", "check_target", "export", "gather", "month_ends", "number", "to_json"]

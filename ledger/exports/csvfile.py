@@ -7,7 +7,9 @@ indicator's bound, so a town's deductions add up to its cards' raw sums), and th
 events behind it: ids, evidence and notes, each joined with ``;``.
 
 Every text cell goes through :func:`safe_text`, so a note such as ``=cmd|' /C calc'!A0``
-cannot run as a formula when the file is opened in a spreadsheet.
+cannot run as a formula when the file is opened in a spreadsheet (nor one hidden behind a
+leading space or line break), and control or format characters (ESC, NUL, a bidi override)
+show escaped, as ``\\x1b`` (:mod:`ledger.text.escape`).
 
 >>> safe_text("=1+1"), safe_text("沙溪镇")
 ("'=1+1", '沙溪镇')
@@ -19,6 +21,7 @@ import csv
 from pathlib import Path
 
 from ledger.events.codec import decimal_text
+from ledger.text.escape import escaped
 
 # Leading characters a spreadsheet reads as the start of a formula (OWASP's list).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -28,13 +31,19 @@ COLUMNS = ["town", "period", "as_of", "known_at", "rubric", "indicator", "indica
 
 
 def safe_text(value) -> str:
-    """Text that a spreadsheet shows as text: one starting like a formula gets a ``'``.
+    """Text that a spreadsheet shows as text: one starting like a formula, or with a space
+    or a line break, gets a ``'``; control and format characters are escaped (line breaks
+    and tabs inside a cell kept).
 
-    >>> safe_text("+1+1"), safe_text("-"), safe_text(None)
-    ("'+1+1", "'-", '')
+    >>> safe_text("+1+1"), safe_text("-"), safe_text(None), safe_text(" =1"), safe_text("\\n=1")
+    ("'+1+1", "'-", '', "' =1", "'\\\\n=1")
+    >>> safe_text("a\\x1bb\\u202e")
+    'a\\\\x1bb\\\\u202e'
     """
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
+    if text.startswith(FORMULA_START) or text[:1].isspace():
+        return "'" + escaped(text, keep="\t")
+    return escaped(text, keep="\n\t")
 
 
 def fact_text(node: dict) -> str:

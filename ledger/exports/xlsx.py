@@ -4,7 +4,9 @@ rubric's own table (一级指标 / 二级指标 / 定性或量化要求 / 分值
 Numbers are numbers (exact decimals become int/float only at the cell, format
 ``0.0#``); 扣分 is the indicator's effective deduction (分值 − 得分, after
 "扣完为止"), so 分值 − 扣分 = 得分 on every row. Text cells go through
-:func:`~ledger.exports.csvfile.safe_text` and are stored as strings, never formulas.
+:func:`~ledger.exports.csvfile.safe_text` and are stored as strings, never formulas; a VT,
+ESC, NUL or BEL in a name or note is written escaped (``\\x1b``), which openpyxl would
+otherwise refuse.
 
 >>> sheet_title("港区[一]/二", {"总表"})
 '港区(一)_二'
@@ -24,6 +26,7 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from ledger.events.codec import decimal_text
 from ledger.exports import Report, number
 from ledger.exports.csvfile import fact_text, safe_text
+from ledger.text.escape import escaped
 from ledger.text.fmt import width
 
 BOARD_HEADERS = ["名次", "镇（区、街道）", "总分", "等次", "一票否决"]
@@ -40,7 +43,7 @@ CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
 
 def sheet_title(name: str, used: set[str]) -> str:
     """A legal, unused sheet title: no ``[]:*?/\\``, at most 31 characters."""
-    base = re.sub(r"[\[\]]", lambda m: "(" if m.group() == "[" else ")", name)
+    base = re.sub(r"[\[\]]", lambda m: "(" if m.group() == "[" else ")", escaped(name))
     base = re.sub(r"[:*?/\\]", "_", base).strip("'") or "town"
     title, n = base[:31], 1
     while title.casefold() in {u.casefold() for u in used}:

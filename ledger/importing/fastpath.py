@@ -7,18 +7,20 @@ and builds its :class:`~ledger.store.NewEvent` directly, without the attrs event
 the generic codec in between. Anything else — another record type, a field it does not
 expect, a value that would be refused, an id already seen — gives ``None``, and the
 general road checks the record and words the error. Tests prove the two roads build
-byte-identical events (``tests/test_fastpath.py``).
+byte-identical events (``tests/importing/test_fastpath.py``).
 """
 
 from __future__ import annotations
 
 import re
 from datetime import date
+from functools import lru_cache
 from typing import NamedTuple
 
 from ledger.importing import records
 from ledger.errors import ValidationError
-from ledger.importing.records import MAX_QUANTITY
+from ledger.importing.names import check_name
+from ledger.importing.records import MAX_QUANTITY, MAX_TEXT_BYTES
 from ledger.rubric import Deadline, Rubric
 from ledger.store import NewEvent
 from ledger.store.mapper import mapper
@@ -29,6 +31,8 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}").fullmatch
 _SURROGATE = re.compile("[\ud800-\udfff]").search
 # the mapper's specialised encoder: the payload's format stays the mapper's knowledge
 _VERSION, _encode = mapper.plain_finding_encoder()
+# Text this short is under 1 MiB of UTF-8 whatever it holds; longer: the general road measures.
+_SHORT = MAX_TEXT_BYTES // 4
 
 
 class Scope(NamedTuple):
@@ -48,12 +52,23 @@ def scope_of(rubric: Rubric) -> Scope:
 
 
 def is_text(v) -> bool:
-    """Non-empty text SQLite and the hash can hold (no lone surrogate)."""
-    return type(v) is str and (v.isascii() or not _SURROGATE(v)) and v.strip() != ""
+    """Non-empty text SQLite and the hash can hold (no lone surrogate), surely under 1 MiB."""
+    return type(v) is str and len(v) <= _SHORT and (v.isascii() or not _SURROGATE(v)) \
+        and v.strip() != ""
 
 
 def _optional_text(v) -> bool:
-    return v is None or (type(v) is str and (v.isascii() or not _SURROGATE(v)))
+    return v is None or (type(v) is str and len(v) <= _SHORT
+                         and (v.isascii() or not _SURROGATE(v)))
+
+
+@lru_cache(maxsize=4096)
+def _is_normal_name(v: str) -> bool:
+    """A name already in its normal form and allowed (towns are few: asked once each)."""
+    try:
+        return check_name(v) == v
+    except ValidationError:
+        return False
 
 
 def plain_finding(rec: dict, scope: Scope | None) -> NewEvent | None:
@@ -67,7 +82,7 @@ def plain_finding(rec: dict, scope: Scope | None) -> NewEvent | None:
     rid, town, period, clause, occ = (rec.get("id"), rec.get("town"), rec.get("period"),
                                       rec.get("clause"), rec.get("occurred_on"))
     if not (is_text(rid) and is_text(town) and is_text(period) and type(clause) is str
-            and type(occ) is str and _DATE(occ)):
+            and type(occ) is str and _DATE(occ) and _is_normal_name(town)):
         return None
     facts = scope.clauses.get(clause)
     if facts is None or not scope.valid_from <= occ <= scope.valid_to:
@@ -79,12 +94,7 @@ def plain_finding(rec: dict, scope: Scope | None) -> NewEvent | None:
         date.fromisoformat(occ)  # 2017-02-30 has the shape but is no date
     except ValueError:
         return None
-    quantity = rec.get("quantity")
-    if type(quantity) is str:  # a CSV cell: read as the general road reads it
-        try:
-            quantity = records.quantity(rec)
-        except ValidationError:
-            return None
+    quantity = rec.get("quantity")  # a JSON integer (the CSV reader makes digit cells one)
     if quantity is None:
         quantity = 1
     elif type(quantity) is not int or not 1 <= quantity <= MAX_QUANTITY \
@@ -101,11 +111,14 @@ def plain_finding(rec: dict, scope: Scope | None) -> NewEvent | None:
     if evidence is None:
         evidence = []
     elif type(evidence) is str:  # a CSV cell, items split on ';'
+        if len(evidence) > _SHORT:
+            return None
         evidence = list(records.text_list(rec))
         if not all(i.isascii() or not _SURROGATE(i) for i in evidence):
             return None
     elif type(evidence) is not list or not all(
-            type(i) is str and (i.isascii() or not _SURROGATE(i)) for i in evidence):
+            type(i) is str and len(i) <= _SHORT and (i.isascii() or not _SURROGATE(i))
+            for i in evidence):
         return None
     data = {"clause": clause, "evidence": evidence, "id": rid, "occurred_on": occ,
             "period": period, "quantity": quantity, "source": source, "town": town}

@@ -22,12 +22,15 @@ from typing import BinaryIO, Iterator
 from attrs import frozen
 
 from ledger.errors import LedgerError, ValidationError
-from ledger.importing.records import record_types
+from ledger.importing.records import MAX_TEXT_BYTES, csv_whole, record_types
 
 Numbered = tuple[str, object]
 
-# The contract sets no length limit on text: lift the csv module's 128 KiB cell limit.
-csv.field_size_limit(2**31 - 1)
+# Text fields hold up to 1 MiB each (contract v2); a record's line may hold several
+# (and JSON escapes take up to 6 bytes a character), but a line or CSV cell past this
+# is refused as it is read, before a gigabyte is decoded and parsed.
+MAX_LINE_BYTES = 16 * MAX_TEXT_BYTES
+csv.field_size_limit(MAX_LINE_BYTES)  # the csv module's own limit is 128 KiB a cell
 
 
 def read_records(path: str | Path, progress=None) -> Iterator[Numbered]:
@@ -63,9 +66,15 @@ class Unreadable:
 
 
 def _lines(fh: BinaryIO, progress) -> Iterator[tuple[int, str | Unreadable]]:
-    for number, raw in enumerate(fh, start=1):
+    number = 0
+    while raw := fh.readline(MAX_LINE_BYTES + 1):
+        number += 1
         if progress:
             progress(len(raw))
+        if len(raw) > MAX_LINE_BYTES:
+            yield number, Unreadable(f"the line is longer than {MAX_LINE_BYTES:,} bytes (a text "
+                                     f"field holds at most 1 MiB): refused unread")
+            return
         try:
             line = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -159,10 +168,16 @@ def _csv(lines: Iterator[tuple[int, str]]) -> Iterator[Numbered]:
         if len(row) != len(header):
             yield f"line {first}", Unreadable(f"{len(row)} cells, but the header has {len(header)}")
             return
-        yield f"line {first}", {k: v for k, v in zip(header, row) if v != ""}
+        rec = {k: v for k, v in zip(header, row) if v != ""}
+        if "quantity" in rec:
+            rec["quantity"] = csv_whole(rec["quantity"])
+        yield f"line {first}", rec
 
 
 def _csv_reason(exc: csv.Error) -> str:
+    if "field larger than field limit" in str(exc):
+        return (f"a cell is longer than {MAX_LINE_BYTES:,} characters (a text field holds at "
+                f"most 1 MiB)")
     if "new-line character seen in unquoted field" in str(exc):
         return ("a bare carriage return (CR) inside an unquoted field: save the file with LF "
                 "or CRLF line endings, or quote the field")

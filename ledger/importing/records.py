@@ -17,6 +17,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from ledger.errors import ValidationError
+from ledger.importing.names import check_name
 from ledger.events import (
     AppealDecided,
     AppealFiled,
@@ -30,6 +31,7 @@ from ledger.events import (
 )
 
 MAX_QUANTITY = 1_000_000
+MAX_TEXT_BYTES = 1 << 20  # contract v2: free text up to 1 MiB (of UTF-8) a field
 MAX_PLACES = 20  # decimal places a rate may carry (exact, but bounded: 1e-999999999 is not a rate)
 
 # type -> (required fields, optional fields); every record also has type, id, actor.
@@ -63,7 +65,7 @@ def fail(field: str | None, reason: str):
 
 def text(rec: dict, field: str, required: bool = True, nonempty: bool = True) -> str | None:
     v = rec.get(field)
-    if type(v) is str and v.isascii() and (not nonempty or v.strip()):
+    if type(v) is str and v.isascii() and len(v) <= MAX_TEXT_BYTES and (not nonempty or v.strip()):
         return v  # the common case, checked cheaply (ASCII holds no lone surrogate)
     if v is None:
         if required:
@@ -71,10 +73,33 @@ def text(rec: dict, field: str, required: bool = True, nonempty: bool = True) ->
         return None
     if not isinstance(v, str):
         fail(field, f"must be text, not {_kind(v)}")
+    _size(field, v)
     _utf8(field, v)
     if nonempty and not v.strip():
         fail(field, "must not be empty")
     return v
+
+
+def _size(field: str, v: str) -> None:
+    """Refuse text over 1 MiB of UTF-8 before anything bigger is built from it."""
+    if len(v) > MAX_TEXT_BYTES // 4:  # below that, even 4 bytes a character fit
+        size = len(v) if len(v) > MAX_TEXT_BYTES else len(v.encode("utf-8", "surrogatepass"))
+        if size > MAX_TEXT_BYTES:
+            fail(field, f"is {'over ' if len(v) > MAX_TEXT_BYTES else ''}{size:,} bytes; a text "
+                        f"field holds at most 1 MiB ({MAX_TEXT_BYTES:,} bytes of UTF-8)")
+
+
+def name(rec: dict, field: str) -> str:
+    """A name (town, report, case) in its normal form; see :mod:`ledger.importing.names`.
+
+    >>> name({"town": " 沙溪镇"}, "town")
+    '沙溪镇'
+    """
+    v = text(rec, field)
+    try:
+        return check_name(v)
+    except ValidationError as exc:
+        fail(field, str(exc))
 
 
 def is_utf8(v: str) -> bool:
@@ -106,21 +131,34 @@ def day(rec: dict, field: str, required: bool = True) -> date | None:
 
 
 def quantity(rec: dict, field: str = "quantity") -> int | None:
+    """A JSON integer >= 1 (contract v2): never true/false, 2.0, or text such as "3" or "３".
+
+    The CSV reader turns a cell of ASCII digits into an integer (:func:`csv_whole`).
+    """
     v = rec.get(field)
     if v is None:
         return None
-    if isinstance(v, str) and re.fullmatch(r"[+-]?\d{1,12}(\.0*)?", v.strip()):
-        v = int(Decimal(v.strip()))  # CSV text; "2.0" is the whole number 2, as JSON's 2.0 is
-    if isinstance(v, (Decimal, float)) and not isinstance(v, bool) and _finite(v) \
-            and _magnitude(v) < 10**12 and v == int(v):  # magnitude first: int(1e999999) is huge
-        v = int(v)
-    if isinstance(v, bool) or not isinstance(v, int):
-        fail(field, f"must be a whole number, not {_shown(v)}")
+    if type(v) is not int:
+        shown = f"text {_shown(v)}" if isinstance(v, str) else _shown(v)
+        fail(field, f"must be a whole number written as a JSON integer such as 3 (in a CSV file: "
+                    f"the digits 0-9), not {shown}")
     if v < 1:
-        fail(field, f"must be a whole number >= 1, not {v}")
+        fail(field, f"must be a whole number >= 1, not {_shown(v)}")
     if v > MAX_QUANTITY:
-        fail(field, f"{v} is more than {MAX_QUANTITY:,} units")
+        fail(field, f"{_shown(v)} is more than {MAX_QUANTITY:,} units")
     return v
+
+
+_CSV_WHOLE = re.compile(r"[0-9]{1,12}").fullmatch  # ASCII digits only: not "３", "٣", " 3"
+
+
+def csv_whole(cell: str) -> int | str:
+    """A CSV quantity cell: its integer when it is ASCII digits, else the text (refused later).
+
+    >>> csv_whole("12"), csv_whole("３"), csv_whole("2.0")
+    (12, '３', '2.0')
+    """
+    return int(cell) if _CSV_WHOLE(cell) else cell
 
 
 def rate(rec: dict, field: str = "value") -> Decimal | None:
@@ -160,10 +198,12 @@ def text_list(rec: dict, field: str = "evidence") -> tuple[str, ...]:
     if v is None:
         return ()
     if isinstance(v, str):  # CSV: one cell, items split on ';'
+        _size(field, v)
         return tuple(item.strip() for item in v.split(";") if item.strip())
     if not isinstance(v, list) or not all(isinstance(i, str) for i in v):
         fail(field, "must be a list of text items")
     for item in v:
+        _size(field, item)
         _utf8(field, item)
     return tuple(v)
 
@@ -184,9 +224,9 @@ def parse_record(rec) -> object:
         fail("type", f"unknown record type {_shown(kind)} (known: {', '.join(types)})")
     required, optional = types[kind]
     allowed = required | optional | {"type", "id", "actor"}
-    for name in rec:
-        if name not in allowed:
-            fail(name, f"unknown field for a {kind} record (allowed: {', '.join(sorted(allowed))})")
+    for key in rec:
+        if key not in allowed:
+            fail(key, f"unknown field for a {kind} record (allowed: {', '.join(sorted(allowed))})")
     rid = text(rec, "id")
     actor = text(rec, "actor", required=False, nonempty=False)
     return BUILDERS[kind](rec, rid, actor)
@@ -197,7 +237,7 @@ def _finding(rec, rid, actor):
     if source not in ("city", "self"):
         fail("source", f"must be 'city' or 'self', not {source!r}")
     return FindingRecorded(
-        id=rid, town=text(rec, "town"), period=text(rec, "period"), clause=text(rec, "clause"),
+        id=rid, town=name(rec, "town"), period=text(rec, "period"), clause=text(rec, "clause"),
         occurred_on=day(rec, "occurred_on"), quantity=quantity(rec) or 1, value=rate(rec),
         project=text(rec, "project", required=False), source=source,
         note=text(rec, "note", required=False, nonempty=False), evidence=text_list(rec),
@@ -217,7 +257,7 @@ def _appeal(rec, rid, actor):
     findings = text_list(rec, "findings")
     if not findings:
         fail("findings", "an appeal names at least one finding id")
-    return AppealFiled(id=rid, town=text(rec, "town"), period=text(rec, "period"),
+    return AppealFiled(id=rid, town=name(rec, "town"), period=text(rec, "period"),
                        findings=findings, grounds=text(rec, "grounds"), actor=actor)
 
 
@@ -261,26 +301,21 @@ BUILDERS = {
     "close": lambda rec, rid, actor: PeriodClosed(id=rid, period=text(rec, "period"), actor=actor),
     "adopt": lambda rec, rid, actor: {**rec, "period": text(rec, "period"),
                                       "rubric": text(rec, "rubric")},
-    "town": lambda rec, rid, actor: TownRegistered(id=rid, name=text(rec, "name"), actor=actor),
+    "town": lambda rec, rid, actor: TownRegistered(id=rid, name=name(rec, "name"), actor=actor),
     "finding": _finding,
     "retraction": lambda rec, rid, actor: RecordRetracted(
         id=rid, target=text(rec, "finding"), town="", period="", reason=text(rec, "reason"),
         actor=actor),
     "amendment": _amendment,
     "payment": lambda rec, rid, actor: PaymentRecorded(
-        id=rid, town=text(rec, "town"), period=text(rec, "period"), case=text(rec, "case"),
+        id=rid, town=name(rec, "town"), period=text(rec, "period"), case=name(rec, "case"),
         approved_on=day(rec, "approved_on"), paid_on=day(rec, "paid_on", required=False),
         actor=actor),
     "report": lambda rec, rid, actor: ReportRecorded(
-        id=rid, town=text(rec, "town"), period=text(rec, "period"), report=text(rec, "report"),
+        id=rid, town=name(rec, "town"), period=text(rec, "period"), report=name(rec, "report"),
         due_on=day(rec, "due_on"), submitted_on=day(rec, "submitted_on", required=False),
         actor=actor),
 }
-
-
-def _magnitude(v):
-    # copy_abs needs no context: abs() would trap Overflow on exponents past Emax
-    return v.copy_abs() if isinstance(v, Decimal) else abs(v)
 
 
 def _finite(v) -> bool:

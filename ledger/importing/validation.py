@@ -30,6 +30,7 @@ from ledger.events import (
     TownRegistered,
 )
 from ledger.importing.files import Unreadable
+from ledger.importing.names import skeleton
 from ledger.importing.records import fail, is_utf8, parse_record
 from ledger.rubric import Deadline, Rubric, load_rubric_text, resolve_rubric
 from ledger.store import NewEvent, StoreReader, same_content
@@ -60,6 +61,7 @@ class Validator:
         self._stored: dict = {}
         self._recent: dict = {}
         self._scopes: dict[str, Scope | None] = {}  # period -> what plain findings may name
+        self._skeletons: dict[str, str] | None = None  # look-alike key -> town (on first need)
 
     def events(self, records: Iterable[tuple[str, object]]) -> Iterator[NewEvent]:
         """Yield one NewEvent per new record; skip records already stored identically.
@@ -182,6 +184,11 @@ class Validator:
         if isinstance(event, TownRegistered):
             if self._registered(event.name):
                 fail("name", f"town {event.name!r} is already registered")
+            twin = self._look_alikes().get(skeleton(event.name))
+            if twin is not None:
+                fail("name", f"town {event.name!r} looks like the registered town {twin!r} "
+                             f"(the same after NFKC and case folding): use that name, or "
+                             f"one that cannot be mistaken for it")
             return
         if isinstance(event, (RubricAdopted, PeriodClosed, ScorePublished)):
             if isinstance(event, PeriodClosed):
@@ -285,6 +292,14 @@ class Validator:
                 self.confirmed.add(name)  # registered before this batch: for good
         return self.towns[name]
 
+    def _look_alikes(self) -> dict[str, str]:
+        """Every registered town by its :func:`~ledger.importing.names.skeleton`. Read once,
+        on the first registration of a batch (registrations are rare and few)."""
+        if self._skeletons is None:
+            self._skeletons = {skeleton(t): t for t in self.reader.towns()}
+            self._skeletons.update({skeleton(t): t for t in self._batch_towns})
+        return self._skeletons
+
     def _town(self, name: str) -> None:
         if not self._registered(name):
             fail("town", f"town {name!r} is not registered (import a 'town' record first)")
@@ -298,6 +313,8 @@ class Validator:
         if isinstance(event, TownRegistered):
             self.towns[event.name] = True
             self._batch_towns.add(event.name)
+            if self._skeletons is not None:
+                self._skeletons.setdefault(skeleton(event.name), event.name)
         elif isinstance(event, RubricAdopted):
             self.rubrics[event.period] = load_rubric_text(event.content, origin=event.rubric_id)
         elif isinstance(event, PeriodClosed):

@@ -41,6 +41,10 @@ _VETO_ID = re.compile(r"V[1-9][0-9]*")
 # A rate clause must be about a rate: its text names one (率, %, 百分点).
 _RATE_WORDS = ("率", "%", "％", "百分")
 _MISSING = object()
+# Every rubric number (amounts, points, caps, rates, bands, day counts) is a small exact
+# figure: 0.5e999999999 or a 5,001-digit integer is a typo or an attack, not a score.
+MAX_NUMBER = 1000
+MAX_PLACES = 2
 
 
 # --------------------------------------------------------------------------- reading tables
@@ -88,13 +92,22 @@ class _Node:
         value = self._get(key, _is_int, "a whole number", default)
         if value is not None and value < minimum:
             self.fail(key, f"must be at least {minimum}, got {value}")
+        if value is not None and value > MAX_NUMBER:
+            self.fail(key, f"must be at most {MAX_NUMBER}, got {_describe(value)}")
         return value
 
     def decimal(self, key: str, default: Any = _MISSING) -> Decimal:
         value = self._get(key, _is_number, "a number", default)
         if isinstance(value, Decimal) and not value.is_finite():
             self.fail(key, f"must be a finite number, got {value}")
-        return Decimal(value)
+        value = Decimal(value)
+        # copy_abs and the exponent need no context (abs() could trap Overflow)
+        if value.copy_abs() > MAX_NUMBER:
+            self.fail(key, f"must lie between -{MAX_NUMBER} and {MAX_NUMBER}, got "
+                           f"{_describe(value)}")
+        if _places(value) > MAX_PLACES:
+            self.fail(key, f"at most {MAX_PLACES} decimal places, got {_describe(value)}")
+        return value
 
     def amount(self, key: str = "amount") -> Decimal:
         value = self.decimal(key)
@@ -129,6 +142,15 @@ class _Node:
         return value
 
 
+def _places(v: Decimal) -> int:
+    """Decimal places that matter (trailing zeros aside), with no rounding context."""
+    _, digits, exponent = v.as_tuple()
+    if not any(digits):
+        return 0
+    zeros = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    return max(0, -exponent - zeros)
+
+
 def _is_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
@@ -145,6 +167,8 @@ def _describe(v: Any) -> str:
     if isinstance(v, (list, dict)):
         return "an array" if isinstance(v, list) else "a table"
     shown = repr(v) if isinstance(v, str) else str(v)
+    if len(shown) > 40:
+        shown = f"{shown[:20]}…({len(shown):,} characters)"
     return f"{_TYPE_NAMES.get(type(v), type(v).__name__)} {shown}"
 
 

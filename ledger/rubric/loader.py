@@ -13,12 +13,14 @@ datetime.date(2017, 7, 31)
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 import tomllib
 from decimal import Decimal
 from pathlib import Path
 
 from ledger.errors import RubricError
-from ledger.rubric.builder import Builder
+from ledger.rubric.builder import MAX_NUMBER, MAX_PLACES, Builder
 from ledger.rubric.model import Rubric
 
 
@@ -45,13 +47,7 @@ def load_rubric(path: str | Path) -> Rubric:
     'taicang-2017'
     """
     origin = str(path)
-    try:
-        if Path(path).stat().st_size > MAX_BYTES:
-            raise RubricError(f"{origin}: {Path(path).stat().st_size:,} bytes is too large for a "
-                              f"rubric file (at most {MAX_BYTES:,})")
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise RubricError(f"{origin}: cannot read rubric file: {exc.strerror or exc}") from None
+    data = _read_bytes(path, origin)
     sha = hashlib.sha256(data).hexdigest()
     if sha in _CACHE:
         return _CACHE[sha]
@@ -60,6 +56,28 @@ def load_rubric(path: str | Path) -> Rubric:
     except UnicodeDecodeError as exc:
         raise RubricError(f"{origin}: not UTF-8: byte {exc.start}: {exc.reason}") from None
     return _load(text, sha, origin)
+
+
+def _read_bytes(path: str | Path, origin: str) -> bytes:
+    """A regular file's bytes, at most MAX_BYTES: never /dev/zero, never a FIFO's wait."""
+    try:
+        # O_NONBLOCK: opening a FIFO must not wait for a writer (a regular file ignores it)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except (OSError, ValueError) as exc:
+        raise RubricError(f"{origin}: cannot read rubric file: "
+                          f"{getattr(exc, 'strerror', None) or exc}") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise RubricError(f"{origin}: not a regular file (a rubric is a .toml file)")
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            data = fh.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise RubricError(f"{origin}: cannot read rubric file: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+    if len(data) > MAX_BYTES:
+        raise RubricError(f"{origin}: too large for a rubric file (at most {MAX_BYTES:,} bytes)")
+    return data
 
 
 def load_rubric_text(text: str, origin: str = "<text>") -> Rubric:
@@ -146,6 +164,12 @@ def _parse(text: str, origin: str) -> dict:
         return tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as exc:
         raise RubricError(f"{origin}: not valid TOML: {exc}") from None
+    except ValueError as exc:  # an integer of more than 4,300 digits
+        raise RubricError(f"{origin}: a number is out of range (more digits than any rubric "
+                          f"number has: at most {MAX_NUMBER} in size, {MAX_PLACES} decimal "
+                          f"places)") from None
+    except RecursionError:
+        raise RubricError(f"{origin}: not valid TOML: nested too deeply") from None
 
 
 def _load(text: str, sha: str, origin: str) -> Rubric:

@@ -132,6 +132,13 @@ class StoreReader:
             "SELECT 1 FROM events WHERE town = ? AND period IS NULL AND +type = 'TownRegistered' "
             "LIMIT 1", (town,)).fetchone() is not None
 
+    def towns(self) -> list[str]:
+        """Every committed-or-flushed registered town (reads only the town column, which
+        the (town, period) index covers: a registration has a town and no period)."""
+        return [t for (t,) in self._conn.execute(
+            "SELECT town FROM events WHERE period IS NULL AND town IS NOT NULL "
+            "AND type = 'TownRegistered'")]
+
     def latest_each(self, types: tuple[str, ...], period: str) -> dict[str, tuple[str, str]]:
         """``(id, hash)`` of the last committed-or-flushed unscoped event of each of
         ``types`` for ``period`` (absent types left out), in one query that reads no

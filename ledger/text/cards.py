@@ -9,6 +9,7 @@ from __future__ import annotations
 from ledger.projections.card import ScoreCard
 from ledger.projections.scoreboard import Scoreboard
 from ledger.rubric import Rubric
+from ledger.text.escape import escaped
 from ledger.text.fmt import num, table
 
 LABELS = {
@@ -38,7 +39,7 @@ def render_board(board: Scoreboard, lang: str = "zh") -> str:
     L = LABELS[lang]
     rows = [[str(s.rank), s.town, num(s.total), grade_text(s.grade, lang),
              ", ".join(s.vetoes)] for s in board.towns]
-    head = f"{board.period}  {L['as_of']} {board.as_of}  {L['known_at']} {board.known_at}"
+    head = escaped(f"{board.period}  {L['as_of']} {board.as_of}  {L['known_at']} {board.known_at}")
     return head + "\n" + table([L["rank"], L["town"], L["total"], L["grade"], L["veto"]], rows)
 
 
@@ -62,12 +63,13 @@ def render_card(card: ScoreCard, rubric: Rubric | None = None, lang: str = "zh")
     src = L["source_self"] if card.source == "self" else L["source_city"]
     head = [f"{card.town}  {card.period}  {L['as_of']} {card.as_of}  {L['known_at']} {card.known_at}",
             f"{L['rubric']} {card.rubric_id} (sha256 {card.rubric_sha256[:12]}…)  {L['source']} {src}"]
+    head = [escaped(line) for line in head]
     foot = [f"{L['base']} {num(card.base)}  {L['bonus']} {num(card.bonus)}  "
             f"{L['total']} {num(card.total)}  {L['grade']} {grade_text(card.grade, lang)}"]
     if card.vetoes:
-        foot.append(f"{L['veto']}: {', '.join(card.vetoes)}")
+        foot.append(escaped(f"{L['veto']}: {', '.join(card.vetoes)}"))
     if card.unscored:
-        foot.append(f"{L['unscored']}: {', '.join(card.unscored)}")
+        foot.append(escaped(f"{L['unscored']}: {', '.join(card.unscored)}"))
     headers = ["", L["indicator"], L["points"], f"{L['deducted']}/{L['awarded']}", L["score"],
                L["basis"]]
     return "\n".join(head + [table(headers, rows)] + foot)

@@ -13,6 +13,7 @@ import unicodedata
 from decimal import Decimal
 
 from ledger.events.codec import decimal_text
+from ledger.text.escape import escaped
 
 
 def width(text: str) -> int:
@@ -44,7 +45,15 @@ def _numeric(cell: str) -> bool:
 
 
 def table(headers: list[str], rows: list[list[str]]) -> str:
-    """Left-aligned text, right-aligned numbers, two spaces between columns."""
+    """Left-aligned text, right-aligned numbers, two spaces between columns.
+
+    Cells are shown :func:`~ledger.text.escape.escaped`: a newline in a name cannot forge a row.
+
+    >>> print(table(["town"], [["a\\nb"]]).splitlines()[-1])
+    a\\nb
+    """
+    headers = [escaped(h) for h in headers]
+    rows = [[escaped(c) for c in r] for r in rows]
     cols = [max([width(h)] + [width(r[i]) for r in rows]) for i, h in enumerate(headers)]
     right = [bool(rows) and all(_numeric(r[i]) or r[i] == "" for r in rows)
              for i in range(len(headers))]

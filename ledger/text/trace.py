@@ -2,11 +2,13 @@
 
 Each function takes the plain data the API returns (what ``--json`` prints) and
 lays it out for a person; Chinese labels by default, ``lang="en"`` for English.
+Every string in that data is shown escaped (:mod:`ledger.text.escape`) before layout.
 """
 
 from __future__ import annotations
 
 from ledger.text.cards import grade_text
+from ledger.text.escape import escaped_data
 from ledger.text.fmt import num, table
 
 T = {
@@ -30,6 +32,7 @@ T = {
 
 def render_explain(tree: dict, lang: str = "zh") -> str:
     """The trace from the total down to each event, quoting the rubric's sentences."""
+    tree = escaped_data(tree)
     L = T[lang]
     out = [f"{tree['town']}  {tree['period']}  {L['total']} {num(tree['total'])}  "
            f"{L['grade']} {grade_text(tree['grade'], lang)}  (as_of {tree['as_of']}, "
@@ -86,6 +89,7 @@ def _event_lines(e: dict, L: dict) -> list[str]:
 
 
 def render_history(rows: list[dict], lang: str = "zh") -> str:
+    rows = escaped_data(rows)
     L = T[lang]
     body = []
     for r in rows:
@@ -97,6 +101,7 @@ def render_history(rows: list[dict], lang: str = "zh") -> str:
 
 
 def render_diff(d: dict, lang: str = "zh") -> str:
+    d = escaped_data(d)
     L = T[lang]
     if "towns" in d:  # scoreboards
         rows = [[t["town"], str(t["rank_before"] or "-"), str(t["rank_after"] or "-"),
@@ -112,6 +117,7 @@ def render_diff(d: dict, lang: str = "zh") -> str:
 
 
 def render_compare(d: dict, lang: str = "zh") -> str:
+    d = escaped_data(d)
     head = (f"{d['town']} {d['period']}: self {num(d['self_total'])} / city "
             f"{num(d['city_total'])}")
     rows = [[r["clause"], num(r["self"]), num(r["city"]), ", ".join(r["self_events"]),

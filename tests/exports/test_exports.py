@@ -199,7 +199,7 @@ def test_html_escapes_hostile_text(injected):
 
 def test_safe_text():
     assert [safe_text(s) for s in ("=1", "+1", "-1", "@a", "\tx", "\rx")] == \
-        ["'=1", "'+1", "'-1", "'@a", "'\tx", "'\rx"]
+        ["'=1", "'+1", "'-1", "'@a", "'\tx", "'\\rx"]  # a CR shows escaped
     assert safe_text("沙溪镇 =1") == "沙溪镇 =1" and safe_text(None) == "" and safe_text(3) == "3"
 
 

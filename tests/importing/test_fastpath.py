@@ -41,11 +41,14 @@ def both_roads(lg, rec):
     return fast, full
 
 
-texts = st.one_of(st.sampled_from(["", " ", "x", "现场核查", "\ud800", "a;b", TOWN, "镇0001"]),
+texts = st.one_of(st.sampled_from(["", " ", "x", "现场核查", "\ud800", "a;b", TOWN, "镇0001",
+                                   TOWN + " ", "\u3000" + TOWN, TOWN + "\u200b",
+                                   "\u202e" + TOWN, "e\u0301"]),
                   st.text(max_size=6))
 csv_numbers = st.sampled_from(["1", "2", " 3 ", "2.0", "2.5", "-1", "0", "+2", "1e2", "", "x",
-                                "1000001", "007"])
+                                "1000001", "007", "３", "٣"])
 values = st.one_of(st.none(), st.booleans(), st.integers(-2, 3), st.just(10**7), texts, csv_numbers,
+                   st.sampled_from([2.0, 1.0]),
                    st.lists(texts, max_size=2), st.just({"k": 1}))
 valid = st.fixed_dictionaries(
     {"type": st.just("finding"),
@@ -82,9 +85,10 @@ def test_the_hot_path_builds_what_the_general_road_builds(lg, rec):
 
 
 def test_the_hot_path_takes_a_csv_row(lg):
-    """What the CSV reader yields: every cell text, evidence items split on ';'."""
+    """What the CSV reader yields: cells as text (a quantity of ASCII digits as its integer),
+    evidence items split on ';'."""
     rec = {"type": "finding", "id": "f-csv", "town": TOWN, "period": "2017", "clause": "A08.1",
-           "occurred_on": "2017-05-02", "quantity": "2", "evidence": "记录1; 记录2;"}
+           "occurred_on": "2017-05-02", "quantity": 2, "evidence": "记录1; 记录2;"}
     fast, full = both_roads(lg, rec)
     assert fast is not None and [fast] == full
     assert '"evidence":["记录1","记录2"]' in fast.payload and '"quantity":2' in fast.payload
@@ -105,6 +109,10 @@ def test_the_hot_path_takes_the_common_finding(lg):
     {"clause": "D02.1", "project": "p"},  # a per-project bonus
     {"quantity": "2.5"},                # CSV text that is no whole number
     {"quantity": "0"},
+    {"quantity": "3"},                  # text, not a JSON integer (contract v2)
+    {"quantity": 2.0},
+    {"town": TOWN + " "},               # a name not in its normal form
+    {"note": "x" * (1 << 20)},          # at the 1 MiB limit: the general road measures
     {"occurred_on": "2017-02-30"},
     {"actor": "\ud800"},
 ])

@@ -17,13 +17,16 @@ Three layers:
   quoting faults… With no mutation the import must succeed and every record must be
   stored as written; with one it must fail naming that record's line.
 * ``junk_files()``: arbitrary JSON values and bytes per line; only the invariants hold.
-* explicit cases run through the real CLI: a 10 MB line, the classic hostile values.
+* explicit cases run through the real CLI: a 10 MB line, the classic hostile values, names with
+  invisible characters, quantities as text, text over 1 MiB (contract v2), and every other
+  command given the inputs of issue 13 (extreme ``known_at``, rubric files that are devices,
+  FIFOs or huge numbers, an export over the ledger, a demo over another ledger).
 
 The bulk runs in process (``Ledger.import_file``), a sample through the CLI subprocess.
 The bugs it found are fixed; each also has a regression test at the end.
 
-Default: 150 structured + 40 junk files through the API, 10 through the CLI, 24 explicit
-hostile files and a 10 MB note, derandomised (the same files every run). ``-m slow``: 2,000 random API files and 60 random CLI files.
+Default: 150 structured + 40 junk files through the API, 10 through the CLI, the explicit
+hostile files, a 1 MiB and a 10 MB note, the hostile command lines, derandomised (the same files every run). ``-m slow``: 2,000 random API files and 60 random CLI files.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -44,7 +48,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import ledger
-from ledger.errors import LedgerError
+from ledger.errors import LedgerError, ValidationError
+from ledger.importing.names import check_name, normalise_name
+from ledger.importing.records import MAX_TEXT_BYTES
 from support.workers import TOWNS, finding, setup_records
 
 PY = sys.executable
@@ -65,6 +71,20 @@ HOSTILE = (
 _chars = st.characters(exclude_categories=("Cs",))  # a str with a lone surrogate is not text
 free_text = st.one_of(st.sampled_from(HOSTILE), st.text(_chars, max_size=30))
 nonblank = free_text.filter(lambda s: bool(s.strip()))
+
+
+def is_name(text: str) -> bool:
+    """A name the contract accepts (it is stored in its normal form: see expected_fields)."""
+    try:
+        check_name(text)
+        return True
+    except ValidationError:
+        return False
+
+
+# names (towns, cases, reports) refuse control, format, private-use and unassigned characters
+REFUSED_IN_NAMES = ["\u200b", "\u202e", "\x1b", "\x07", "\x00", "\ue000", "\u0378", "\u2028",
+                    "\ufeff", "\n"]
 
 
 class Raw:
@@ -105,12 +125,12 @@ def valid_record(draw, i: int) -> dict:
     day = date(2017, 1, 1) + timedelta(days=draw(st.integers(0, 364)))
     rec: dict = {"type": "finding", "id": rid}
     if kind == "town":
-        rec.update(type="town", name=draw(nonblank.map(lambda s: f"新镇{i}{s}")))
+        rec.update(type="town", name=draw(nonblank.map(lambda s: f"新镇{i}{s}").filter(is_name)))
     elif kind in ("payment", "report"):
         subject = "case" if kind == "payment" else "report"
         start, end = ("approved_on", "paid_on") if kind == "payment" else ("due_on", "submitted_on")
         rec.update(type=kind, town=draw(st.sampled_from(TOWNS)), period="2017")
-        rec[subject] = draw(nonblank)
+        rec[subject] = draw(nonblank.filter(is_name))
         rec[start] = day.isoformat()
         if draw(st.booleans()):
             rec[end] = (day + timedelta(days=draw(st.integers(0, 40)))).isoformat()
@@ -126,8 +146,7 @@ def valid_record(draw, i: int) -> dict:
         else:
             rec["clause"] = draw(st.sampled_from(UNIT_CLAUSES))
             if draw(st.booleans()):
-                rec["quantity"] = draw(st.one_of(st.integers(1, 1_000_000),
-                                                 st.sampled_from([Raw("2.0"), " 7 ", "12"])))
+                rec["quantity"] = draw(st.integers(1, 1_000_000))  # a JSON integer only
         if draw(st.booleans()):
             rec["note"] = draw(free_text)
         if draw(st.booleans()):
@@ -145,9 +164,11 @@ def expected_fields(rec: dict, fmt: str) -> dict:
         return None if fmt == "csv" and v == "" else v
 
     out = {k: cell(v) for k, v in rec.items() if k not in ("type", "evidence", "quantity", "value")}
+    for k in ("name", "town", "case", "report"):  # names are stored in their normal form
+        if isinstance(out.get(k), str):
+            out[k] = normalise_name(out[k])
     if rec["type"] == "finding":
-        q = rec.get("quantity", 1)
-        out["quantity"] = int(Decimal(q.text)) if isinstance(q, Raw) else int(str(q).strip())
+        out["quantity"] = int(rec.get("quantity", 1))
         out["source"] = rec.get("source", "city")
         ev = rec.get("evidence", [])
         if fmt == "csv" or isinstance(ev, str):
@@ -170,7 +191,10 @@ def stored_matches(stored_payload: str, fields: dict) -> list[str]:
 WRONG_TYPES = [123, Raw("1.5"), True, False, [], ["x"], {}, {"a": 1}]
 BAD_QUANTITY = [0, -1, 1_000_001, Raw("1.5"), "abc", "1.5", True, [], {}, Raw("1e400"),
                 Raw("1" + "0" * 5000), Raw("NaN"), Raw("Infinity"), Raw("-Infinity"),
-                Raw("-0"), Raw("1e999999")]
+                Raw("-0"), Raw("1e999999"),
+                # contract v2: a JSON integer, a CSV cell of ASCII digits; nothing else
+                Raw("2.0"), Raw("2E0"), "３", "٣", " 7 ", "+2", "2.0"]
+QUANTITY_TEXT = ["3", "12", "007"]  # text digits: refused in JSON (a CSV cell of them is fine)
 BAD_DATES = ["2017-02-30", "2017-13-01", "17-03-01", "2016-12-31", "2018-01-01", "2017-3-1",
              " 2017-03-01", "２０１７-03-01", "٢٠١٧-٠٣-٠١", "2017-03-01T00:00", ""]
 BAD_BYTES = [b"\xff", b"\xc0\xaf", b"\xed\xa0\x80", b"\xe6\xb2", b"\x80abc", b"\xf8\x88\x80\x80\x80"]
@@ -191,6 +215,28 @@ def _m_quantity(rec, draw):
     if rec["clause"] in ONCE_CLAUSES:
         return "record", {**rec, "quantity": draw(st.integers(2, 50))}
     return "record", {**rec, "quantity": draw(st.sampled_from(BAD_QUANTITY))}
+
+
+def _m_quantity_text(rec, draw):
+    if rec["type"] != "finding" or rec["clause"] in ONCE_CLAUSES:
+        return "record", {**rec, "quantity": "1"}        # unknown field / text, not an integer
+    return "record", {**rec, "quantity": draw(st.sampled_from(QUANTITY_TEXT))}
+
+
+def _m_name(rec, draw):
+    """A name holding a character names may not hold (after a registered town's name too)."""
+    field = next((f for f in ("name", "case", "report", "town") if f in rec), None)
+    bad = draw(st.sampled_from(REFUSED_IN_NAMES))
+    if field is None:
+        return "record", {**rec, "name": "x"}              # unknown field for the type
+    return "record", {**rec, field: draw(st.sampled_from([rec[field] + bad, bad + rec[field],
+                                                           rec[field][:1] + bad + rec[field][1:]]))}
+
+
+def _m_text_size(rec, draw):
+    """A text field one byte over 1 MiB."""
+    field = draw(st.sampled_from(["id", "note", "actor"] if rec["type"] == "finding" else ["id"]))
+    return "record", {**rec, field: "x" * (MAX_TEXT_BYTES + 1)}
 
 
 def _m_value(rec, draw):
@@ -222,7 +268,9 @@ def _m_missing(rec, draw):
 
 def _m_bad_reference(rec, draw):
     if "town" in rec:
-        return "record", {**rec, "town": draw(st.sampled_from(["不存在镇", "沙溪镇 ", " 沙溪镇"]))}
+        # (" 沙溪镇" is 沙溪镇 now: names are compared in their normal form)
+        return "record", {**rec, "town": draw(st.sampled_from(["不存在镇", "沙溪镇\u200b",
+                                                               "\u202e沙溪镇", "沙溪鎮"]))}
     return "record", {**rec, "name": TOWNS[0]}   # a town registered twice
 
 
@@ -299,6 +347,8 @@ MUTATIONS = {
     "bad_bytes": ("both", _m_bad_bytes), "control_char": ("jsonl", _m_control_char),
     "csv_header": ("csv", _m_csv_header), "csv_unterminated": ("csv", _m_csv_unterminated),
     "csv_cells": ("csv", _m_csv_cells),
+    "quantity_text": ("jsonl", _m_quantity_text), "name": ("both", _m_name),
+    "text_size": ("both", _m_text_size),
 }
 
 
@@ -326,9 +376,6 @@ def files(draw, allow_mutation: bool = True) -> FuzzFile:
     fmt = draw(st.sampled_from(["jsonl", "csv"]))
     n = draw(st.integers(1, 12))
     records = [draw(valid_record(i)) for i in range(n)]
-    if fmt == "csv":  # a CSV cell "2.0" is text, and quantity text must be digits
-        records = [{**r, "quantity": str(int(Decimal(r["quantity"].text)))}
-                   if isinstance(r.get("quantity"), Raw) else r for r in records]
     if draw(st.integers(0, 5)) == 0 and n > 1:   # the same record twice: the second is a no-op
         records.append(dict(records[0]))
     mutation, at, kind, payload = None, None, None, None
@@ -618,7 +665,24 @@ HOSTILE_FILES = {
                                 '"a ""quoted"", b;\n=2+2"\r\n', "ok"),
     "CSV BOM header": ("csv", "\ufefftype,id,name\ntown,t-new,新镇\n", "ok"),
     "CSV unterminated quote": ("csv", 'type,id,name\ntown,t-new,"新镇\ntown,t-2,x\n', 2),
-    "CSV NUL in cell": ("csv", "type,id,name\ntown,t-new,a\x00b\n", "ok"),
+    "CSV NUL in a note": ("csv", "type,id,town,period,clause,occurred_on,note\n"
+                                 "finding,x-1,沙溪镇,2017,B06.1,2017-03-01,a\x00b\n", "ok"),
+    "CSV NUL in a town name": ("csv", "type,id,name\ntown,t-new,a\x00b\n", 2),
+    "town name with a zero-width space": ("jsonl", '{"type":"town","id":"t-new","name":"沙溪镇\\u200b"}', 1),
+    "town name with a bidi override": ("jsonl", '{"type":"town","id":"t-new","name":"\\u202e镇溪沙"}', 1),
+    "town name registered again, spaced": ("jsonl", '{"type":"town","id":"t-new","name":"沙溪镇 "}', 1),
+    "town name confusable (full width)": ("jsonl", '{"type":"town","id":"t-new","name":"ＸＹ镇"}\n'
+                                          '{"type":"town","id":"t-3","name":"xy镇"}', 2),
+    "finding on a spaced town name": ("jsonl", _line(town="\u3000沙溪镇 "), "ok"),
+    "quantity text 3": ("jsonl", _line(quantity="3"), 1),
+    "quantity full-width 3": ("jsonl", _line(quantity="３"), 1),
+    "quantity Arabic-Indic 3": ("jsonl", _line(quantity="٣"), 1),
+    "quantity 2.0": ("jsonl", _line(quantity=Raw("2.0")), 1),
+    "CSV quantity full-width": ("csv", "type,id,town,period,clause,occurred_on,quantity\n"
+                                       "finding,x-1,沙溪镇,2017,B06.1,2017-03-01,３\n", 2),
+    "CSV quantity digits": ("csv", "type,id,town,period,clause,occurred_on,quantity\n"
+                                   "finding,x-1,沙溪镇,2017,B06.1,2017-03-01,3\n", "ok"),
+    "note over 1 MiB": ("jsonl", _line(note="x" * (MAX_TEXT_BYTES + 1)), 1),
     "CSV unknown column": ("csv", "type,id,name,=cmd|' /C calc'!A0\ntown,t-new,x,y\n", 1),
     "CSV CR-only line ends": ("csv", "type,id,name\rtown,t-new,x\r", 1),
     "empty file": ("jsonl", "", "ok"),
@@ -674,20 +738,30 @@ def test_formula_strings_are_stored_verbatim_never_evaluated(template, tmp_path)
         shutil.rmtree(d, ignore_errors=True)
 
 
-def test_ten_megabyte_note_is_imported_whole(template, tmp_path):
-    """A 10 MB line holding a valid record with a 10 MB note (no length limit in the
-    contract): imported through the CLI, stored exactly, the chain verifies."""
+def test_a_1_mib_note_is_imported_whole_and_a_10_mb_note_refused(template, tmp_path):
+    """Contract v2: free text up to 1 MiB a field. A note of exactly 1 MiB (of UTF-8) is
+    imported through the CLI and stored exactly; a 10 MB note is one clear error line
+    (before: no limit; a 1 GB note took 70 s and 6 GB of memory before a DataError)."""
     d, db = fresh_copy(template)
     try:
-        note = ("核查" * 1_700_000)[:3_400_000]  # 3.4 M characters = 10.2 MB of UTF-8
+        note = ("核查" * 200_000)[:349_525] + "x"  # 349,525 × 3 bytes + 1 = 1 MiB exactly
+        assert len(note.encode("utf-8")) == MAX_TEXT_BYTES
         path = tmp_path / "big.jsonl"
         path.write_text(_line(id="big-1", note=note) + "\n", encoding="utf-8")
-        assert path.stat().st_size > 10_000_000
         r = run_cli(db, path)
         assert r.returncode == 0, r.stderr[-2000:]
         with ledger.open(db) as lg:
             assert json.loads(lg.store.get("big-1").payload)["note"] == note
             lg.verify()
+            before = str(lg.head())
+        path.write_text(_line(id="big-2", note="核查" * 1_700_000) + "\n", encoding="utf-8")
+        assert path.stat().st_size > 10_000_000
+        r = run_cli(db, path)
+        err = r.stderr.decode("utf-8", "replace")
+        assert r.returncode == 1 and err.startswith("error: line 1: field 'note'"), err[-500:]
+        assert len(err.splitlines()) == 1
+        with ledger.open(db) as lg:
+            assert str(lg.head()) == before
     finally:
         shutil.rmtree(d, ignore_errors=True)
 
@@ -783,5 +857,84 @@ def test_tiny_rate_value_does_not_blow_up_the_event(template, tmp_path):
         if r.returncode == 0:
             with ledger.open(db) as lg:
                 assert len(lg.store.get("t-1").payload) < 10_000
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+# -- issue 13: every other command, given hostile arguments and files ----------------------
+
+def _hostile_commands(tmp: Path, db: Path) -> dict:
+    fifo = tmp / "fifo.toml"
+    os.mkfifo(fifo)
+    bundled = (ROOT / "ledger" / "rubric" / "bundled" / "taicang" / "2017.toml").read_text("utf-8")
+    rubrics = {}
+    for name, value in (("overflow", "0.5e999999999"), ("digits", "1" + "0" * 5001),
+                        ("places", "0.125"), ("nan", "nan"), ("inf", "-inf")):
+        rubrics[name] = tmp / f"{name}.toml"
+        rubrics[name].write_text(bundled.replace("amount = 0.1", f"amount = {value}", 1), "utf-8")
+    other = tmp / "other.db"
+    with ledger.open(other) as lg:
+        lg.append([{"type": "adopt", "id": "demo-adopt-2017", "period": "2017",
+                    "rubric": "taicang-2017"}])
+    town = ["--town", TOWNS[0], "--period", "2017"]
+    cases = {
+        "rubric check /dev/zero": ["rubric", "check", "/dev/zero"],
+        "rubric check a FIFO": ["rubric", "check", str(fifo)],
+        "score --rubric /dev/zero": ["--db", str(db), "score", *town, "--rubric", "/dev/zero"],
+        "score --rubric a FIFO": ["--db", str(db), "score", *town, "--rubric", str(fifo)],
+        "export -o the ledger": ["--db", str(db), "export", "--period", "2017", "--format", "csv",
+                                 "-o", str(db)],
+        "export -o another ledger": ["--db", str(db), "export", "--period", "2017", "--format",
+                                     "xlsx", "-o", str(other)],
+        "export -o /dev/null": ["--db", str(db), "export", "--period", "2017", "--format",
+                                "json", "-o", "/dev/null"],
+        "demo over another ledger": ["--db", str(other), "demo"],
+        "score --town with ESC and newline": ["--db", str(db), "score", "--town",
+                                              "沙溪镇\x1b[2J\nerror: x", "--period", "2017"],
+        "score --town spaced": ["--db", str(db), "score", "--town", "\u3000" + TOWNS[0] + " ",
+                                "--period", "2017"],
+        "score --town zero-width": ["--db", str(db), "score", "--town", TOWNS[0] + "\u200b",
+                                    "--period", "2017"],
+        "score --period bidi": ["--db", str(db), "score", "--town", TOWNS[0], "--period",
+                                "\u202e2017"],
+    }
+    for name, path in rubrics.items():
+        cases[f"rubric check {name}"] = ["rubric", "check", str(path)]
+        cases[f"score --rubric {name}"] = ["--db", str(db), "score", *town, "--rubric", str(path)]
+    for known in ("9999-12-31T23:59:59-01:00", "0001-01-01T00:00:00+01:00", "9999-12-31",
+                  "0001-01-01", "+99999-01-01", "2017-02-30", "\x1b[2J"):
+        for cmd in (["score", *town], ["scoreboard", "--period", "2017"],
+                    ["explain", *town], ["history", *town], ["compare", *town],
+                    ["export", "--period", "2017", "--format", "csv", "-o", str(tmp / "x.csv")]):
+            cases[f"{cmd[0]} --known-at {known!r}"] = ["--db", str(db), *cmd, "--known-at", known]
+        cases[f"diff --from-known-at {known!r}"] = ["--db", str(db), "diff", *town,
+                                                    "--from-known-at", known]
+    return cases
+
+
+def test_every_command_given_issue_13s_inputs_says_one_error_line_or_succeeds(template, tmp_path):
+    """No traceback, no hang, at most one ``error:`` line (escaped), the ledger untouched."""
+    d, db = fresh_copy(template)
+    try:
+        with ledger.open(db) as lg:
+            before = str(lg.head())
+        failures = []
+        for name, args in _hostile_commands(tmp_path, db).items():
+            try:
+                r = subprocess.run([PY, "-m", "ledger", *args], capture_output=True, cwd=tmp_path,
+                                   timeout=CLI_TIMEOUT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+            except subprocess.TimeoutExpired:
+                failures.append(f"{name}: hung")
+                continue
+            err = r.stderr.decode("utf-8", "replace")
+            lines = err.splitlines()
+            if "Traceback" in err or r.returncode not in (0, 1, 2) or (
+                    r.returncode != 0 and (len(lines) != 1 or not lines[0].startswith("error: "))):
+                failures.append(f"{name}: exit {r.returncode}: {err[-600:]}")
+            elif any(c in err for c in "\x1b\u202e\u200b"):
+                failures.append(f"{name}: raw control characters on stderr: {err!r}")
+        assert failures == [], "\n".join(failures)
+        with ledger.open(db) as lg:
+            assert str(lg.head()) == before and lg.verify(before)
     finally:
         shutil.rmtree(d, ignore_errors=True)
