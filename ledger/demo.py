@@ -15,12 +15,12 @@ import os
 import random
 import secrets
 import sqlite3
-import urllib.parse
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import ledger
 from ledger.errors import LedgerError
+from ledger.store.sqlite import event_contents
 from ledger.text.cards import render_board, render_card
 
 TOWNS = ["城厢镇", "沙溪镇", "浏河镇", "浮桥镇", "璜泾镇", "双凤镇", "娄东街道", "港区"]
@@ -177,18 +177,8 @@ def _month(rec: dict) -> int:
 
 
 def _events(path: Path) -> list[tuple] | None:
-    """Every event's (id, type, schema version, payload) in order, read with plain sqlite3
-    opened read-only (nothing is created or converted); None when the file is no ledger."""
-    uri = "file:" + urllib.parse.quote(str(path.absolute())) + "?mode=ro"
-    try:
-        conn = sqlite3.connect(uri, uri=True)
-        try:
-            return conn.execute("SELECT id, type, schema_version, payload FROM events "
-                                "ORDER BY seq").fetchall()
-        finally:
-            conn.close()
-    except sqlite3.Error:
-        return None
+    """Every event's (id, type, schema version, payload), read without opening a ledger."""
+    return event_contents(path)
 
 
 def _check_is_demo(path: Path, fresh: list[tuple]) -> None:

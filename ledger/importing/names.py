@@ -64,13 +64,14 @@ def check_name(text: str) -> str:
 
 
 def skeleton(text: str) -> str:
-    """What look-alike names share: NFKC, case-folded, NFKC again, whitespace removed.
+    """What look-alike names share: NFKC, case-folded, NFKC again, whitespace removed (and
+    NFKC once more, as removing a space can leave combining marks out of order).
 
     >>> skeleton("沙溪 镇") == skeleton("沙溪镇")
     True
     """
     folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
-    return "".join(folded.split())
+    return unicodedata.normalize("NFKC", "".join(folded.split()))
 
 
 def _shown(name: str) -> str:

@@ -437,3 +437,20 @@ class EventStore:
 
     def close(self) -> None:
         self.conn.close()
+
+
+def event_contents(path: Path) -> list[tuple] | None:
+    """Every event's ``(id, type, schema_version, payload)`` in order, read with a plain
+    read-only connection (nothing is created or converted); None when it is no ledger.
+
+    ``demo`` compares a file with the demo's own events this way before replacing it.
+    """
+    try:
+        conn = sqlite3.connect(read_only_uri(path), uri=True)
+        try:
+            return conn.execute("SELECT id, type, schema_version, payload FROM events "
+                                "ORDER BY seq").fetchall()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return None

@@ -229,8 +229,11 @@ def _m_name(rec, draw):
     bad = draw(st.sampled_from(REFUSED_IN_NAMES))
     if field is None:
         return "record", {**rec, "name": "x"}              # unknown field for the type
+    inside = rec[field][:1] + bad + rec[field][1:]
+    if bad.isspace():  # surrounding white space (U+2028, a newline) is stripped, not refused
+        return "record", {**rec, field: inside}
     return "record", {**rec, field: draw(st.sampled_from([rec[field] + bad, bad + rec[field],
-                                                           rec[field][:1] + bad + rec[field][1:]]))}
+                                                           inside]))}
 
 
 def _m_text_size(rec, draw):
