@@ -124,8 +124,8 @@ class Ledger:
     def score(self, town: str, period: str, as_of: date | str | None = None, known_at=None,
               rubric: str | Rubric | None = None, source: str = "city",
               replay: bool = False) -> ScoreCard:
-        """A town's :class:`ScoreCard` at the end of ``as_of`` (default: the period's
-        last day), as the ledger knew it at ``known_at`` (default: now).
+        """A town's :class:`ScoreCard` at the end of ``as_of`` (default: the last day of
+        the period's assessment window), as the ledger knew it at ``known_at`` (default: now).
 
         ``rubric`` (an id, a file path or a Rubric) scores the same events under
         another edition; by default the edition adopted at ``known_at`` is used.
@@ -163,7 +163,7 @@ class Ledger:
         day = self._as_of(as_of, scoring)
         self._check_source(source)
         cards = [self._card(scoring, t, period, known, day, source) for t in self.towns(known)]
-        return rank(period, day, known, cards)
+        return rank(period, day, known, cards, vetoed_last=scoring.veto_rank == "last")
 
     # -- traceability ------------------------------------------------------------
     def explain(self, town: str, period: str, clause: str | None = None, as_of=None,
@@ -247,7 +247,8 @@ class Ledger:
         return self.rubric_for(period, known)
 
     def _as_of(self, as_of, rubric: Rubric) -> date:
-        return rubric.valid_to if as_of is None else parse_as_of(as_of)
+        # default: the day the period's score is final (its assessment window's end)
+        return rubric.assessed_until if as_of is None else parse_as_of(as_of)
 
     @staticmethod
     def _check_source(source: str) -> None:

@@ -65,7 +65,7 @@ def publish(lg: "Ledger", period: str, town: str | None = None, as_of=None,
         # Inside the write lock: no other writer can slip an event under known_at.
         known = lg.resolve_known_at(None)
         rubric = lg.rubric_for(period, known)
-        day = rubric.valid_to if as_of is None else parse_as_of(as_of)
+        day = rubric.assessed_until if as_of is None else parse_as_of(as_of)
         content = _content(lg, period, town, day, known)
         digest = hashlib.sha256(content.encode()).hexdigest()
         head = lg.head()

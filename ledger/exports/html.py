@@ -152,7 +152,8 @@ def _board(report: Report, anchors: dict) -> str:
 
 def _chart(report: Report, card) -> str:
     r = report.rubric
-    months = (r.valid_to.year - r.valid_from.year) * 12 + r.valid_to.month - r.valid_from.month + 1
+    end = r.assessed_until  # the period and its assessment window
+    months = (end.year - r.valid_from.year) * 12 + end.month - r.valid_from.month + 1
     series = report.series.get(card.town) or [(card.as_of, card.total)]
     return chart(series, r.valid_from, max(months, 2), r.base_total)
 
