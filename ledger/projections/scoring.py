@@ -134,6 +134,10 @@ def _line(clause: Clause, ind: Indicator, found: ClauseEvidence | None, evidence
     if found is None or isinstance(rule, Veto):
         return None
     ids, findings = found.ids, found.findings
+    if isinstance(rule, Deadline) and as_of < rule.due:
+        # a deadline finding counts from the deadline on, even one recorded under an edition
+        # where its clause had no deadline (A05.4 in the first edition)
+        return None
     if isinstance(rule, PerUnit):
         units = found.units
         used = min(units, rule.max_units) if rule.max_units is not None else units
