@@ -211,6 +211,7 @@ def run_demo(path: str | Path, town: str = "沙溪镇") -> str:
         f"  python -m ledger --db {db} score --town {town} --period 2017 --json",
         f"  python -m ledger --db {db} score --town {town} --period 2017 --known-at 2018-01-01",
         f"  python -m ledger --db {db} score --town {town} --period 2017 --as-of 2017-06-30",
+        f"  python -m ledger --db {db} explain --town {town} --period 2017 --clause A09.1",
         f"  python -m ledger --db {db} scoreboard --period 2017 --lang en",
         f"  python -m ledger --db {db} verify",
         "  python -m ledger rubric show taicang-2017",

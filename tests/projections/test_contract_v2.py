@@ -277,3 +277,27 @@ def test_vetoed_town_ranks_last_in_every_export(tmp_path):
         assert "封顶3" in html and "本条仅作证据" in html   # 沙溪镇's A09.3, 双凤镇's B08.3
     finally:
         e.close()
+
+
+def test_the_demo_shows_the_v2_readings(tmp_path):
+    from ledger.demo import build_demo
+
+    with ledger.open(build_demo(tmp_path / "demo.db")) as lg:
+        board = lg.scoreboard(PERIOD, known_at="2018-12-31")
+        assert board.as_of == date(2018, 2, 28)
+        assert (board.towns[-1].town, board.towns[-1].rank, board.towns[-1].vetoes) == (
+            "璜泾镇", 8, ("t5-v2",))
+        # 浮桥镇: two B08.3 findings, one deduction of 2
+        fq = lg.score("浮桥镇", PERIOD, known_at="2018-12-31").line("B08.3")
+        assert (fq.amount, fq.repeated) == (D(2), ("t4-b083b",))
+        sx = lg.score("沙溪镇", PERIOD, known_at="2018-12-31")
+        # the payment approved 12-25, paid 2018-01-10: late (its later record replaces the first)
+        assert "t2-p92b" in sx.line("C02.1").events
+        # due on National Day 10-01, moved to 10-09, submitted 10-11: 2 working days
+        late = {item.fact: item for item in sx.line("A09.1").late}
+        assert (late["t2-r92"].units, late["t2-r92"].moved_due) == (2, date(2017, 10, 9))
+        assert late["t2-r91"].units == 4  # the year-end summary, due in the window
+        # 港区's self-evaluation, due "于次年2月底前", never reported: A09.3 in the window
+        gq = lg.score("港区", PERIOD, known_at="2018-12-31")
+        assert gq.line("A09.3").events == ("t8-a093",)
+        assert lg.score("港区", PERIOD, as_of="2018-02-27", known_at="2018-12-31").line("A09.3") is None
