@@ -175,15 +175,16 @@ class Ledger:
         self._check_source(source)
         known = self.resolve_known_at(known_at)
         scoring = self.scoring_rubric(period, known, rubric)
-        day = scoring.valid_to if as_of is None else parse_as_of(as_of)
+        # default: the day the period's score is final (its assessment window's end)
+        day = scoring.assessed_until if as_of is None else parse_as_of(as_of)
         check_as_of(scoring, day)
         return Query(period, day, known, scoring, source)
 
     def score(self, town: str, period: str, as_of: date | str | None = None, known_at=None,
               rubric: str | Rubric | None = None, source: str = "city",
               replay: bool = False) -> ScoreCard:
-        """A town's :class:`ScoreCard` at the end of ``as_of`` (default: the period's
-        last day), as the ledger knew it at ``known_at`` (default: now).
+        """A town's :class:`ScoreCard` at the end of ``as_of`` (default: the last day of
+        the period's assessment window), as the ledger knew it at ``known_at`` (default: now).
 
         ``rubric`` (an id, a file path or a Rubric) scores the same events under
         another edition; by default the edition adopted at ``known_at`` is used.
@@ -222,7 +223,8 @@ class Ledger:
     def board(self, q: Query) -> Scoreboard:
         """The scoreboard for a resolved :class:`Query`."""
         cards = [self.card(t, q) for t in self.towns(q.known_at)]
-        return rank(q.period, q.as_of, q.known_at, cards)
+        return rank(q.period, q.as_of, q.known_at, cards,
+                    vetoed_last=q.rubric.veto_rank == "last")
 
     # -- traceability ------------------------------------------------------------
     def explain(self, town: str, period: str, clause: str | None = None, as_of=None,
@@ -295,7 +297,8 @@ class Ledger:
                 raise LedgerError(f"the read model disagrees with the events for "
                                   f"{truth.town}: run `python -m ledger rebuild` and then "
                                   f"`verify`; nothing was published")
-        result = rank(q.period, q.as_of, q.known_at, cards) if town is None else cards[0]
+        result = (rank(q.period, q.as_of, q.known_at, cards,
+                       vetoed_last=q.rubric.veto_rank == "last") if town is None else cards[0])
         event = publication(q, town, frozen_content(result), f"{last.seq}:{last.hash}", actor)
 
         def prepare(reader):
@@ -316,7 +319,8 @@ class Ledger:
         check_rubric(pub, q)
         if pub.town is None:
             result = rank(q.period, q.as_of, q.known_at,
-                          [self.card(t, q, replay=True) for t in self.towns(q.known_at)])
+                          [self.card(t, q, replay=True) for t in self.towns(q.known_at)],
+                          vetoed_last=q.rubric.veto_rank == "last")
         else:
             result = self.card(pub.town, q, replay=True)
         return reproduction(pub, frozen_content(result))

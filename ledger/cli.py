@@ -120,7 +120,8 @@ def _score_options(f):
     f = click.option("--json", "as_json", is_flag=True, help="Print the contract JSON.")(f)
     f = click.option("--lang", type=click.Choice(["zh", "en"]), default="zh")(f)
     f = click.option("--known-at", default=None, help="Timestamp (ISO 8601) or date.")(f)
-    f = click.option("--as-of", default=None, help="Date YYYY-MM-DD (default: period end).")(f)
+    f = click.option("--as-of", default=None, help="Date YYYY-MM-DD (default: the end of the "
+                     "period's assessment window, e.g. 2018-02-28 for 2017).")(f)
     return f
 
 

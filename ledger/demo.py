@@ -82,17 +82,47 @@ def demo_records(seed: int = 2017) -> list[dict]:
          "approved_on": "2017-05-26", "paid_on": "2017-06-05"},
         {"type": "report", "id": "t2-r90", "town": "沙溪镇", "period": "2017",
          "report": "2016年度救助工作总结", "due_on": "2017-01-25", "submitted_on": "2017-02-06"},
+        # due on National Day (a rest day): the due date moves to 10-09 (民法典 第二百零三条),
+        # so a submission on 10-11 is 2 working days late, not 3
+        {"type": "report", "id": "t2-r92", "town": "沙溪镇", "period": "2017",
+         "report": "2017年第三季度报表", "due_on": "2017-10-01", "submitted_on": "2017-10-11"},
         _finding("t2", "a041", "沙溪镇", "A04.1", "2017-07-31"),
-        {**_finding("t1", "d011", "城厢镇", "D01.1", "2017-04-18"), "note": "与社工机构签订协议"},
+        # bonuses need their evidence: the document, agreement or commendation notice
+        {**_finding("t1", "d011", "城厢镇", "D01.1", "2017-04-18"), "note": "与社工机构签订协议",
+         "evidence": ["城厢镇与社工机构签订的救助服务协议（2017-04-18）"]},
         {**_finding("t1", "d023", "城厢镇", "D02.3", "2017-06-12", project="困境儿童关爱计划"),
-         "note": "苏州市局通报表彰"},
+         "note": "苏州市局通报表彰", "evidence": ["苏州市民政局通报表彰文件"]},
         {**_finding("t1", "d022", "城厢镇", "D02.2", "2017-11-20", project="困境儿童关爱计划"),
-         "note": "省厅通报表彰（同一项目依最高分统计）"},
-        {**_finding("t3", "d012", "浏河镇", "D01.2", "2017-05-08"), "note": "镇级出台文件"},
+         "note": "省厅通报表彰（同一项目依最高分统计）", "evidence": ["江苏省民政厅通报表彰文件"]},
+        {**_finding("t3", "d012", "浏河镇", "D01.2", "2017-05-08"), "note": "镇级出台文件",
+         "evidence": ["浏河镇人民政府文件（引导社会组织拓展救助内涵）"]},
+        # a condition found twice deducts once; the second finding is more evidence
+        _finding("t4", "b083a", "浮桥镇", "B08.3", "2017-09-14"),
+        {**_finding("t4", "b083b", "浮桥镇", "B08.3", "2017-11-23"), "note": "复查仍未落实年审"},
         {**_finding("t5", "v2", "璜泾镇", "V2", "2017-11-02"),
          "note": "审计查出低保资金违规发放，经市局核实认定", "evidence": ["审计报告（2017）第12号"]},
     ]
+    recs += window_records()
     return recs
+
+
+def window_records() -> list[dict]:
+    """The assessment window (to 2018-02-28): what happens after the year still counts.
+
+    A payment approved 12-25 is unpaid at first (late from 2018-01-03) and then paid on
+    01-10 (still late); the year-end summary due 2018-01-15 comes in 4 working days late;
+    a town's self-evaluation, due "于次年2月底前", is never reported.
+    """
+    return [
+        {"type": "payment", "id": "t2-p92", "town": "沙溪镇", "period": "2017", "case": "临救2-92",
+         "approved_on": "2017-12-25"},
+        {"type": "payment", "id": "t2-p92b", "town": "沙溪镇", "period": "2017",
+         "case": "临救2-92", "approved_on": "2017-12-25", "paid_on": "2018-01-10"},
+        {"type": "report", "id": "t2-r91", "town": "沙溪镇", "period": "2017",
+         "report": "2017年终工作总结", "due_on": "2018-01-15", "submitted_on": "2018-01-19"},
+        {**_finding("t8", "a093", "港区", "A09.3", "2018-02-28"),
+         "note": "救助工作绩效自评价未于次年2月底前上报"},
+    ]
 
 
 def corrections() -> list[dict]:
@@ -160,8 +190,10 @@ def _build(path: Path) -> None:
     with ledger.open(path, clock=clock) as lg:
         lg.append(setup)
         # record each month's events a week after the month ends
-        for month in range(1, 13):
-            clock.now = datetime(2017 + month // 12, month % 12 + 1, 8, 2, 0, tzinfo=timezone.utc)
+        # (the window's January and February 2018 too: months 13 and 14)
+        for month in range(1, 15):
+            year, after = 2017 + month // 12, month % 12 + 1
+            clock.now = datetime(year, after, 8, 2, 0, tzinfo=timezone.utc)
             lg.append(r for r in rest if _month(r) == month)
         clock.now = datetime(2018, 3, 15, 2, 0, tzinfo=timezone.utc)
         lg.append(corrections())
@@ -173,7 +205,12 @@ def _build(path: Path) -> None:
 
 
 def _month(rec: dict) -> int:
-    return int((rec.get("occurred_on") or rec.get("approved_on") or rec.get("due_on"))[5:7])
+    """The month a record belongs to, counted from January 2017 (February 2018 is 14);
+    a payment's later record (with its paid_on) belongs to the month it was paid."""
+    day = rec.get("occurred_on") or rec.get("approved_on") or rec.get("due_on")
+    if rec["type"] == "payment" and rec["id"].endswith("b"):
+        day = rec["paid_on"]
+    return (int(day[:4]) - 2017) * 12 + int(day[5:7])
 
 
 def _events(path: Path) -> list[tuple] | None:
@@ -218,6 +255,7 @@ def run_demo(path: str | Path, town: str = "沙溪镇") -> str:
         f"  python -m ledger --db {db} score --town {town} --period 2017 --json",
         f"  python -m ledger --db {db} score --town {town} --period 2017 --known-at 2018-01-01",
         f"  python -m ledger --db {db} score --town {town} --period 2017 --as-of 2017-06-30",
+        f"  python -m ledger --db {db} explain --town {town} --period 2017 --clause A09.1",
         f"  python -m ledger --db {db} scoreboard --period 2017 --lang en",
         f"  python -m ledger --db {db} verify",
         "  python -m ledger rubric show taicang-2017",

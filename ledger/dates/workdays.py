@@ -8,6 +8,8 @@ not. A date the calendar does not cover is an error, never a guess.
 datetime.date(2017, 10, 12)
 >>> working_days_between(date(2017, 1, 25), date(2017, 2, 6))   # Spring Festival
 4
+>>> working_day_on_or_after(date(2017, 3, 12))   # a Sunday moves to Monday
+datetime.date(2017, 3, 13)
 """
 
 from __future__ import annotations
@@ -37,6 +39,19 @@ def nth_working_day_after(start: date, n: int) -> date:
         day += timedelta(days=1)
         if is_working_day(day):
             seen += 1
+    return day
+
+
+# Why a due date on a rest day moves: the Civil Code's rule for the last day of a period.
+DUE_MOVES_RULE = "民法典 第二百零三条"
+DUE_MOVES_TEXT = "期间的最后一日是法定休假日的，以法定休假日结束的次日为期间的最后一日"
+
+
+@lru_cache(maxsize=8192)
+def working_day_on_or_after(day: date) -> date:
+    """``day`` if it is a working day, else the next working day (民法典 第二百零三条)."""
+    while not is_working_day(day):
+        day += timedelta(days=1)
     return day
 
 

@@ -108,7 +108,9 @@ def _event(e: dict) -> str:
         bits.append("证据：" + "、".join(escape(v) for v in e["evidence"]))
     if e["note"]:
         bits.append("备注：" + escape(e["note"]))
-    if not e.get("counted", True):
+    if e.get("repeated"):
+        bits.append('<span class="muted">（条件条款每镇每期至多扣一次，本条仅作证据）</span>')
+    elif not e.get("counted", True):
         bits.append('<span class="muted">（同一项目已按最高分计，本条不计）</span>')
     bits.append(f'<span class="muted">记录 {escape(e["recorded_at"])} '
                 f'{escape(e["actor"] or "")}</span>')
@@ -125,7 +127,8 @@ def _basis(ind: dict) -> str:
     for line in ind["clauses"]:
         out.append(f'<div class="line"><span class="cid">{escape(line["id"])}</span> '
                    f'<q class="rubric">{escape(line["text"])}</q> '
-                   f'{verb} {_n(line["amount"])} 分（计 {line["quantity"]}）'
+                   f'{verb} {_n(line["amount"])} 分（计 {line["quantity"]}'
+                   f'{"，封顶" + str(line["ceiling"]) if line.get("capped") else ""}）'
                    f'<ul class="events">{"".join(_event(e) for e in line["events"])}</ul></div>')
     if ind["bounded"]:
         out.append(f'<div class="muted">合计{verb} {_n(ind["raw"])} 分，'
@@ -152,7 +155,8 @@ def _board(report: Report, anchors: dict) -> str:
 
 def _chart(report: Report, card) -> str:
     r = report.rubric
-    months = (r.valid_to.year - r.valid_from.year) * 12 + r.valid_to.month - r.valid_from.month + 1
+    end = r.assessed_until  # the period and its assessment window
+    months = (end.year - r.valid_from.year) * 12 + end.month - r.valid_from.month + 1
     series = report.series.get(card.town) or [(card.as_of, card.total)]
     return chart(series, r.valid_from, max(months, 2), r.base_total)
 

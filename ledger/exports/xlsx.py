@@ -90,12 +90,14 @@ def basis_text(ind: dict) -> str:
                 extra = "；".join(x for x in [
                     "证据 " + "、".join(e["evidence"]) if e["evidence"] else "",
                     f"备注 {e['note']}" if e["note"] else "",
+                    "条件条款只扣一次，此条为证据" if e.get("repeated") else
                     "" if e.get("counted", True) else "同一项目按最高分计"] if x)
                 events.append(e["id"] + (f"（{extra}）" if extra else ""))
             else:
                 events.append(f"{e['id']}（{fact_text(e)}）")
+        capped = f"（封顶{line['ceiling']}）" if line.get("capped") else ""
         parts.append(f"{line['id']} {line['text']}：{verb}{decimal_text(line['amount'])}分"
-                     f" ← " + "，".join(events))
+                     f"{capped} ← " + "，".join(events))
     if ind["bounded"]:
         parts.append(f"合计{verb}{decimal_text(ind['raw'])}分，"
                      + ("封顶" if ind["bonus"] else "扣完为止"))

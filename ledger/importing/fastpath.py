@@ -44,11 +44,13 @@ class Scope(NamedTuple):
 
 
 def scope_of(rubric: Rubric) -> Scope:
-    """The clauses a plain finding may name: those taking neither a rate nor a project."""
+    """The clauses a plain finding may name: those taking neither a rate nor a project, nor
+    requiring evidence; a finding may occur up to the end of the assessment window."""
     clauses = {c.id: (c.rule.due.isoformat() if isinstance(c.rule, Deadline) else None,
-                      c.rule.counts_units)
-               for c in rubric.clauses() if not c.needs_value and not c.needs_project}
-    return Scope(rubric.valid_from.isoformat(), rubric.valid_to.isoformat(), clauses)
+                      c.rule.counts_units and not c.is_condition)
+               for c in rubric.clauses()
+               if not c.needs_value and not c.needs_project and not c.evidence_required}
+    return Scope(rubric.valid_from.isoformat(), rubric.assessed_until.isoformat(), clauses)
 
 
 def is_text(v) -> bool:

@@ -217,7 +217,9 @@ class Validator:
             self._town(event.town)
             start, end = ("approved_on", "paid_on") if isinstance(event, PaymentRecorded) \
                 else ("due_on", "submitted_on")
-            self._in_period(start, getattr(event, start), rubric)
+            # an approval lies in the period; a due date may fall in the assessment window
+            self._in_period(start, getattr(event, start), rubric,
+                            window=isinstance(event, ReportRecorded))
             finish = getattr(event, end)
             if finish is not None and finish < getattr(event, start):
                 fail(end, f"{finish} is before {start} {getattr(event, start)}")
@@ -245,7 +247,7 @@ class Validator:
     def _finding(self, f: FindingRecorded, rubric: Rubric) -> None:
         if not rubric.has_clause(f.clause):
             fail("clause", f"unknown clause {f.clause!r} in rubric {rubric.id}")
-        self._in_period("occurred_on", f.occurred_on, rubric)
+        self._in_period("occurred_on", f.occurred_on, rubric, window=True)
         rule = rubric.clause(f.clause).rule
         if isinstance(rule, Deadline) and f.occurred_on < rule.due:
             fail("occurred_on", f"{f.occurred_on} is before the deadline {rule.due} of "
@@ -256,11 +258,17 @@ class Validator:
             fail("project", f"{f.clause} needs the project it commends")
         if not clause.needs_project and f.project is not None:
             fail("project", f"only a per-project bonus clause takes a project, not {f.clause}")
+        if clause.evidence_required and not f.evidence:
+            fail("evidence", f"{f.clause} is a bonus: the rubric requires evidence "
+                             f"(「{clause.evidence_required}」); give at least one evidence entry")
 
     def _amounts(self, clause_id: str, rubric: Rubric, quantity, value, amendment=False) -> None:
         if not rubric.has_clause(clause_id):
             fail("finding", f"its clause {clause_id!r} is not in rubric {rubric.id}")
         clause = rubric.clause(clause_id)
+        if quantity is not None and quantity != 1 and clause.is_condition:
+            fail("quantity", f"{clause_id} is a condition clause (it deducts at most once per "
+                             f"town and period), so quantity must be 1, not {quantity}")
         if quantity is not None and quantity != 1 and not clause.rule.counts_units:
             fail("quantity", f"{clause_id} counts occurrences, so quantity must be 1 "
                              f"(record one finding per occurrence), not {quantity}")
@@ -304,10 +312,16 @@ class Validator:
         if not self._registered(name):
             fail("town", f"town {name!r} is not registered (import a 'town' record first)")
 
-    def _in_period(self, field: str, day: date, rubric: Rubric) -> None:
-        if not rubric.valid_from <= day <= rubric.valid_to:
-            fail(field, f"{day} is outside period {rubric.period} "
-                        f"({rubric.valid_from} to {rubric.valid_to})")
+    def _in_period(self, field: str, day: date, rubric: Rubric, window: bool = False) -> None:
+        """``day`` inside the period (with ``window``: or its assessment window)."""
+        last = rubric.assessed_until if window else rubric.valid_to
+        if not rubric.valid_from <= day <= last:
+            span = f"{rubric.valid_from} to {last}"
+            if window and rubric.window:
+                span += ", the period and its assessment window"
+            elif rubric.window:
+                span += "; only findings and due dates may fall in the assessment window"
+            fail(field, f"{day} is outside period {rubric.period} ({span})")
 
     def _apply(self, event) -> None:
         if isinstance(event, TownRegistered):

@@ -27,6 +27,7 @@ class Lateness:
     done_on: date | None  # paid_on / submitted_on (None: not yet, as of the card)
     working_days: int   # working days taken after start (payment) / late (report)
     units: int          # units this fact contributes (1 per late case, or days late)
+    moved_due: date | None = None  # a due date on a rest day, moved to this working day
 
 
 @frozen
@@ -40,6 +41,8 @@ class ClauseLine:
     capped: bool = False            # the clause's own max_units cut it
     late: tuple[Lateness, ...] = ()  # derived lines: the facts that made it
     zeroed: tuple[str, ...] = ()     # D02: findings outranked by their project's higher level
+    ceiling: int | None = None       # the clause's unit ceiling (max_units), if it has one
+    repeated: tuple[str, ...] = ()   # condition clauses: further findings, evidence only
 
     def to_dict(self) -> dict:
         return {"id": self.clause, "amount": self.amount, "events": list(self.events)}

@@ -8,6 +8,7 @@ corrected; derived lines show the working-day arithmetic.
 
 from __future__ import annotations
 
+from ledger.dates.workdays import DUE_MOVES_RULE, DUE_MOVES_TEXT
 from ledger.projections.card import ClauseLine, ScoreCard
 from ledger.projections.state import FactView, FindingView, TownState
 from ledger.rubric import Rubric
@@ -57,13 +58,16 @@ def _clause_node(line: ClauseLine, rubric: Rubric, state: TownState) -> dict:
     for eid in line.events:
         if eid in state.findings:
             node = _finding_node(state.findings[eid])
-            node["counted"] = eid not in line.zeroed
+            node["counted"] = eid not in line.zeroed and eid not in line.repeated
+            if eid in line.repeated:
+                node["repeated"] = True  # a condition's further finding: evidence only
             events.append(node)
         elif eid in state.facts:
             events.append(_fact_node(state.facts[eid], line))
     return {"id": c.id, "text": c.text_zh, "text_en": c.text_en, "rule": c.rule.kind,
             "note": c.note, "amount": line.amount, "quantity": line.quantity,
-            "capped": line.capped, "events": events}
+            "capped": line.capped, "ceiling": line.ceiling, "condition": c.is_condition,
+            "events": events}
 
 
 def _finding_node(f: FindingView) -> dict:
@@ -88,4 +92,6 @@ def _fact_node(fact: FactView, line: ClauseLine) -> dict:
         "actor": e.actor, "start": late.start.isoformat(), "deadline": late.deadline.isoformat(),
         "done_on": late.done_on.isoformat() if late.done_on else None,
         "working_days": late.working_days, "units": late.units,
+        **({"due_moved": {"to": late.moved_due.isoformat(), "rule": DUE_MOVES_RULE,
+                          "text": DUE_MOVES_TEXT}} if late.moved_due else {}),
     }

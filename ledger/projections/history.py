@@ -83,7 +83,7 @@ def history(items: Iterable[tuple[int, str, object]], *, town: str, as_of: date 
         if current is None or touched == set():
             continue  # nothing this event can change
         if prev is None or touched is None:
-            card = score_card(current, state, town=town, as_of=as_of or current.valid_to,
+            card = score_card(current, state, town=town, as_of=as_of or current.assessed_until,
                               known_at=recorded_at, source=source)
         else:  # only the indicators that own the touched clauses are scored again
             card = rescore(current, state, prev, touched, known_at=recorded_at)

@@ -1,8 +1,14 @@
 """Ranking towns: totals descending, then town name; equal totals share a rank.
 
+With ``vetoed_last`` (the rubric's ``veto_rank = "last"``, contract v2) towns without a
+live veto come first and vetoed towns after them, each group ordered the same way;
+ranks run on across the groups.
+
 >>> from decimal import Decimal as D
 >>> [(r.rank, r.town) for r in _ranked([("b", D(90)), ("a", D(90)), ("c", D(80))])]
 [(1, 'a'), (1, 'b'), (3, 'c')]
+>>> [(r.rank, r.town) for r in _ranked([("v", D(99)), ("a", D(90)), ("w", D(99))], {"v", "w"})]
+[(1, 'a'), (2, 'v'), (2, 'w')]
 """
 
 from __future__ import annotations
@@ -42,21 +48,28 @@ class Scoreboard:
                 "towns": [s.to_dict() for s in self.towns]}
 
 
-def _ranked(pairs):
-    ordered = sorted(pairs, key=lambda p: (-p[1], p[0]))
+def _ranked(pairs, vetoed: set[str] = frozenset()):
+    """``vetoed`` towns (empty: rank by total alone) go after all others."""
+    ordered = sorted(pairs, key=lambda p: (p[0] in vetoed, -p[1], p[0]))
     out, rank = [], 0
     for i, (town, total) in enumerate(ordered):
-        if i == 0 or total != ordered[i - 1][1]:
+        prev = ordered[i - 1] if i else None
+        if prev is None or total != prev[1] or (town in vetoed) != (prev[0] in vetoed):
             rank = i + 1
         out.append(Standing(rank, town, total, "", ()))
     return out
 
 
-def rank(period: str, as_of: date, known_at: str, cards: list[ScoreCard]) -> Scoreboard:
-    """Order cards by total (desc) then town name (code points); ties share a rank."""
+def rank(period: str, as_of: date, known_at: str, cards: list[ScoreCard],
+         vetoed_last: bool = False) -> Scoreboard:
+    """Order cards by total (desc) then town name (code points); ties share a rank.
+
+    ``vetoed_last``: towns with a live veto rank after all the others (contract v2).
+    """
     by_town = {c.town: c for c in cards}
+    vetoed = {c.town for c in cards if c.vetoes} if vetoed_last else set()
     standings = tuple(
         Standing(s.rank, s.town, s.total, by_town[s.town].grade, by_town[s.town].vetoes,
                  by_town[s.town])
-        for s in _ranked([(c.town, c.total) for c in cards]))
+        for s in _ranked([(c.town, c.total) for c in cards], vetoed))
     return Scoreboard(period, as_of, known_at, standings)

@@ -38,7 +38,11 @@ from ledger.rubric import (
     WorkingDayDelay,
     ZeroScore,
 )
-from ledger.dates.workdays import nth_working_day_after, working_days_between
+from ledger.dates.workdays import (
+    nth_working_day_after,
+    working_day_on_or_after,
+    working_days_between,
+)
 
 ZERO = Decimal(0)
 
@@ -53,9 +57,12 @@ def score_card(rubric: Rubric, state: TownState, *, town: str, as_of: date, know
 
 
 def check_as_of(rubric: Rubric, as_of: date) -> None:
-    if not rubric.valid_from <= as_of <= rubric.valid_to:
+    """``as_of`` must lie in the period or its assessment window (the rubric's)."""
+    if not rubric.valid_from <= as_of <= rubric.assessed_until:
+        window = f", assessed until {rubric.assessed_until}" if rubric.window else ""
         raise LedgerError(f"as_of {as_of} is outside period {rubric.period} "
-                          f"({rubric.valid_from} to {rubric.valid_to})")
+                          f"({rubric.valid_from} to {rubric.valid_to}{window}): give a date "
+                          f"from {rubric.valid_from} to {rubric.assessed_until}")
 
 
 def score_evidence(rubric: Rubric, evidence: Evidence, *, town: str, as_of: date, known_at: str,
@@ -127,10 +134,18 @@ def _line(clause: Clause, ind: Indicator, found: ClauseEvidence | None, evidence
     if found is None or isinstance(rule, Veto):
         return None
     ids, findings = found.ids, found.findings
+    if isinstance(rule, Deadline) and as_of < rule.due:
+        # a deadline finding counts from the deadline on, even one recorded under an edition
+        # where its clause had no deadline (A05.4 in the first edition)
+        return None
     if isinstance(rule, PerUnit):
         units = found.units
         used = min(units, rule.max_units) if rule.max_units is not None else units
-        return ClauseLine(clause.id, rule.amount * used, used, ids, capped=used < units)
+        return ClauseLine(clause.id, rule.amount * used, used, ids, capped=used < units,
+                          ceiling=rule.max_units)
+    if isinstance(rule, (Fixed, Deadline)) and rule.condition:
+        # one condition of the town's year: the first finding deducts, the rest are evidence
+        return ClauseLine(clause.id, rule.amount, 1, ids, repeated=ids[1:])
     if isinstance(rule, (Fixed, Deadline, Bonus)):
         return ClauseLine(clause.id, rule.amount * len(findings), len(findings), ids)
     if isinstance(rule, ZeroScore):  # 不得分: the whole indicator, however many findings
@@ -159,12 +174,16 @@ def _derived(clause: Clause, rule: WorkingDayDelay, found: ClauseEvidence | None
                 late.append(Lateness(p.id, p.case, p.approved_on, deadline, done, taken, 1))
     elif rule.fact == "report":
         for r in evidence.reports:
-            deadline = nth_working_day_after(r.due_on, rule.allowed_days)
+            due = r.due_on
+            if rule.holiday_due == "next_working_day":  # 民法典 第二百零三条
+                due = working_day_on_or_after(due)
+            deadline = nth_working_day_after(due, rule.allowed_days)
             done = r.submitted_on if r.submitted_on is not None and r.submitted_on <= as_of else None
             days = working_days_between(deadline, done or as_of)
             if days > 0:
                 late.append(Lateness(r.id, r.report, r.due_on, deadline, done, days,
-                                     days if rule.per == "working_day" else 1))
+                                     days if rule.per == "working_day" else 1,
+                                     moved_due=due if due != r.due_on else None))
     direct = found.findings if found is not None else ()
     units = sum(item.units for item in late) + sum(f[4] for f in direct)  # f.quantity
     if not units:

@@ -31,6 +31,7 @@ from ledger.rubric.model import (
     Rule,
     Source,
     Veto,
+    Window,
     WorkingDayDelay,
     ZeroScore,
 )
@@ -39,6 +40,6 @@ __all__ = [
     "RUBRICS_DIR", "SCHEMA", "bundled_rubrics", "load_bundled", "load_rubric", "load_rubric_text",
     "resolve_rubric",
     "ROUNDINGS", "RULE_KINDS", "Bonus", "Clause", "Deadline", "Fixed", "GradeBand", "Group",
-    "Indicator", "PerUnit", "RateShortfall", "Rubric", "Rule", "Source", "Veto", "WorkingDayDelay",
+    "Indicator", "PerUnit", "RateShortfall", "Rubric", "Rule", "Source", "Veto", "Window", "WorkingDayDelay",
     "ZeroScore",
 ]

@@ -27,11 +27,25 @@ from ledger.rubric.model import (
     Rule,
     Source,
     Veto,
+    Window,
     WorkingDayDelay,
     ZeroScore,
 )
 
-SCHEMA = 1
+# Schema 2 adds what contract v2 reads from the rubric (the assessment window, condition
+# clauses, due dates moved off rest days, evidence requirements, vetoed towns ranked last).
+# A schema 1 file cannot use them, so its text scores exactly as it always did.
+SCHEMA = 2
+SCHEMAS = (1, 2)
+_V2_KEYS = {
+    "header": ("window", "veto_rank"),
+    "clause": ("evidence_required",),
+    "fixed": ("condition",),
+    "deadline": ("condition",),
+    "working_day_delay": ("holiday_due",),
+}
+HOLIDAY_DUE = ("as_given", "next_working_day")
+VETO_RANKS = ("by_total", "last")
 _RUBRIC_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _PERIOD = re.compile(r"[0-9]{4}")
 _GROUP_ID = re.compile(r"[A-Z]")
@@ -59,10 +73,15 @@ class _Node:
     def fail(self, key: str, problem: str) -> NoReturn:
         raise RubricError(f"{self.origin}: {self.name}: {self.prefix}{key}: {problem}")
 
-    def keys(self, required: list[str], optional: list[str] = ()) -> None:
-        """Refuse unknown keys, then missing ones (both in a stable order)."""
+    def keys(self, required: list[str], optional: list[str] = (), newer: tuple = ()) -> None:
+        """Refuse unknown keys, then missing ones (both in a stable order).
+
+        ``newer``: keys a later schema allows here, refused with a message saying so.
+        """
         allowed = [*required, *optional]
         for key in self.data:
+            if key in newer and key not in allowed:
+                self.fail(key, f"needs schema = {SCHEMA} (this file says an earlier schema)")
             if key not in allowed:
                 self.fail(key, f"unknown key (allowed here: {', '.join(allowed) or 'none'})")
         for key in required:
@@ -200,14 +219,15 @@ class Builder:
         head = self.node(data, "header")
         # Schema first: a newer file may well use keys this version has never heard of.
         if "schema" not in data:
-            head.fail("schema", f"missing required key (this version reads schema {SCHEMA})")
+            head.fail("schema", f"missing required key (this version reads schema 1 or {SCHEMA})")
         schema = data["schema"]
-        if not _is_int(schema) or schema != SCHEMA:
-            head.fail("schema", f"this version reads schema {SCHEMA}, not {schema!r}")
+        if not _is_int(schema) or schema not in SCHEMAS:
+            head.fail("schema", f"this version reads schema 1 or {SCHEMA}, not {schema!r}")
+        self.schema = schema
         head.keys(
             ["schema", "id", "period", "valid_from", "valid_to", "locale", "base_total",
              "veto_grade", "source", "grades", "groups"],
-            ["vetoes"],
+            ["vetoes", *self.v2("header")], newer=_V2_KEYS["header"],
         )
         rubric_id = head.str("id")
         if not _RUBRIC_ID.fullmatch(rubric_id):
@@ -226,6 +246,8 @@ class Builder:
         if base_total <= 0:
             head.fail("base_total", f"must be positive, got {base_total}")
         source = self.source(head.table("source", name="source"))
+        window = self.window(head.table("window", name="window")) if "window" in data else None
+        veto_rank = head.choice("veto_rank", VETO_RANKS, "by_total")
 
         grades, grades_source = self.grades(head.table("grades", name="grades"))
         veto_grade = head.str("veto_grade")
@@ -245,8 +267,20 @@ class Builder:
             id=rubric_id, schema=schema, period=period, valid_from=self.valid_from,
             valid_to=self.valid_to, locale=locale, base_total=base_total,
             source=source, groups=groups, vetoes=vetoes, grades=grades, grades_source=grades_source,
-            veto_grade=veto_grade, text=text, sha256=sha,
+            veto_grade=veto_grade, text=text, sha256=sha, window=window, veto_rank=veto_rank,
         )
+
+    def v2(self, node_kind: str) -> tuple[str, ...]:
+        """Keys schema 2 adds to this kind of node (none for a schema 1 file)."""
+        return _V2_KEYS.get(node_kind, ()) if self.schema >= 2 else ()
+
+    def window(self, node: _Node) -> Window:
+        node.keys(["end", "source"])
+        end = node.date("end")
+        if end <= self.valid_to:
+            node.fail("end", f"{end} must come after valid_to {self.valid_to} (the window follows "
+                             f"the period)")
+        return Window(end=end, source=node.str("source"))
 
     def source(self, node: _Node) -> Source:
         node.keys(["title", "document_number", "issuer", "issued_on"])
@@ -305,7 +339,7 @@ class Builder:
 
     def clause(self, raw: dict, index: int, iid: str, bonus: bool) -> Clause:
         node = self.node(raw, _label(raw, f"{iid}.clauses[{index}]"))
-        node.keys(["id", "text", "rule"], ["note"])
+        node.keys(["id", "text", "rule"], ["note", *self.v2("clause")], newer=_V2_KEYS["clause"])
         cid = node.str("id")
         match = _CLAUSE_ID.fullmatch(cid)
         if not match:
@@ -325,7 +359,12 @@ class Builder:
             node.fail("rule.kind", f"a bonus indicator takes only bonus rules, not {rule.kind!r}")
         if isinstance(rule, RateShortfall) and not any(w in text_zh for w in _RATE_WORDS):
             node.fail("rule.kind", "rate_shortfall needs a clause about a rate (its text.zh names no 率 or %)")
-        return Clause(id=cid, text_zh=text_zh, text_en=text_en, rule=rule, note=node.str("note", None))
+        evidence_required = node.str("evidence_required", None)
+        if evidence_required is not None and not bonus:
+            node.fail("evidence_required", "only bonus clauses require evidence (a deduction is "
+                                           "the auditor's finding)")
+        return Clause(id=cid, text_zh=text_zh, text_en=text_en, rule=rule, note=node.str("note", None),
+                      evidence_required=evidence_required)
 
     def veto(self, raw: dict, index: int) -> Clause:
         node = self.node(raw, _label(raw, f"vetoes[{index}]"))
@@ -351,7 +390,7 @@ class Builder:
         if kind not in _RULES:
             rule.fail("kind", f"unknown rule kind {kind!r} (expected one of {', '.join(_RULES)})")
         required, optional, build = _RULES[kind]
-        rule.keys(["kind", *required], optional)
+        rule.keys(["kind", *required], [*optional, *self.v2(kind)], newer=_V2_KEYS.get(kind, ()))
         return build(self, rule)
 
     def due(self, rule: _Node) -> date:
@@ -376,14 +415,16 @@ def _rate(b: Builder, r: _Node) -> RateShortfall:
 _RULES = {
     "per_unit": (["amount", "unit"], ["max_units"], lambda b, r: PerUnit(
         amount=r.amount(), unit=r.str("unit"), max_units=r.int("max_units", 1, None))),
-    "fixed": (["amount"], [], lambda b, r: Fixed(amount=r.amount())),
+    "fixed": (["amount"], [], lambda b, r: Fixed(
+        amount=r.amount(), condition=r.bool("condition", False))),
     "zero_score": ([], [], lambda b, r: ZeroScore()),
-    "deadline": (["amount", "due"], [], lambda b, r: Deadline(amount=r.amount(), due=b.due(r))),
+    "deadline": (["amount", "due"], [], lambda b, r: Deadline(
+        amount=r.amount(), due=b.due(r), condition=r.bool("condition", False))),
     "rate_shortfall": (["amount"], ["target", "step", "rounding"], _rate),
     "working_day_delay": (["amount", "fact", "allowed_days", "per"], ["unit"], lambda b, r: WorkingDayDelay(
         amount=r.amount(), fact=r.choice("fact", ("payment", "report")),
         allowed_days=r.int("allowed_days", 0), per=r.choice("per", ("case", "working_day")),
-        unit=r.str("unit", "cases"))),
+        unit=r.str("unit", "cases"), holiday_due=r.choice("holiday_due", HOLIDAY_DUE, "as_given"))),
     "bonus": (["amount"], ["highest_per_project"], lambda b, r: Bonus(
         amount=r.amount(), highest_per_project=r.bool("highest_per_project", False))),
     "veto": ([], [], lambda b, r: Veto()),

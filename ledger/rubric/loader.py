@@ -85,10 +85,10 @@ def load_rubric_text(text: str, origin: str = "<text>") -> Rubric:
 
     ``sha256`` is that of ``text.encode("utf-8")``, so it matches the file's.
 
-    >>> load_rubric_text('schema = 2', origin="event 7")
+    >>> load_rubric_text('schema = 3', origin="event 7")
     Traceback (most recent call last):
     ...
-    ledger.errors.RubricError: event 7: header: schema: this version reads schema 1, not 2
+    ledger.errors.RubricError: event 7: header: schema: this version reads schema 1 or 2, not 3
     """
     sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
     if sha in _CACHE:

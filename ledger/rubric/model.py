@@ -34,9 +34,14 @@ class PerUnit:
 
 @frozen
 class Fixed:
-    """``amount`` once per finding (扣X分); a finding's quantity must be 1."""
+    """``amount`` once per finding (扣X分); a finding's quantity must be 1.
+
+    With ``condition`` the clause states one condition of the town's year: it deducts
+    ``amount`` at most once per town and period, however many findings support it.
+    """
 
     amount: Decimal
+    condition: bool = False
     kind = "fixed"
     counts_units = False
 
@@ -54,10 +59,12 @@ class Deadline:
     """``amount`` once per finding that something was not done by ``due``.
 
     A finding cannot occur before ``due`` (it is only a failure once the day has passed).
+    With ``condition`` it deducts at most once per town and period (see :class:`Fixed`).
     """
 
     amount: Decimal
     due: date
+    condition: bool = False
     kind = "deadline"
     counts_units = False
 
@@ -96,6 +103,8 @@ class WorkingDayDelay:
     ``per="case"``: ``amount`` per fact not done within ``allowed_days`` working days
     (C02.1); ``per="working_day"``: ``amount`` per working day late (A09.1). A finding
     recorded directly on the clause counts ``quantity`` units of the same kind.
+    ``holiday_due="next_working_day"``: a due date that is not a working day moves to the
+    next working day (民法典 第二百零三条); ``"as_given"`` (the default) keeps it.
     """
 
     amount: Decimal
@@ -103,6 +112,7 @@ class WorkingDayDelay:
     allowed_days: int
     per: str
     unit: str = "cases"
+    holiday_due: str = "as_given"
     kind = "working_day_delay"
     counts_units = True
 
@@ -142,6 +152,17 @@ class Clause:
     rule: Rule
     text_en: str | None = None
     note: str | None = None
+    evidence_required: str | None = None  # the rubric's words: a finding must carry evidence
+
+    @property
+    def is_condition(self) -> bool:
+        """Deducts at most once per town and period (a condition of the town's year)."""
+        return isinstance(self.rule, ZeroScore) or bool(getattr(self.rule, "condition", False))
+
+    @property
+    def ceiling(self) -> int | None:
+        """The most units the clause counts in all, across its findings (None: no ceiling)."""
+        return self.rule.max_units if isinstance(self.rule, PerUnit) else None
 
     @property
     def needs_value(self) -> bool:
@@ -187,6 +208,15 @@ class GradeBand:
 
 
 @frozen
+class Window:
+    """The assessment window after the period: findings and due dates may fall in it, and
+    ``as_of`` may be any day up to ``end`` (the day the period's score is final)."""
+
+    end: date
+    source: str
+
+
+@frozen
 class Source:
     title: str
     document_number: str
@@ -219,6 +249,8 @@ class Rubric:
     veto_grade: str
     text: str = field(repr=False)
     sha256: str
+    window: Window | None = None
+    veto_rank: str = "by_total"  # "last": vetoed towns rank after all others
     _clauses: dict = field(init=False, repr=False, eq=False)
     _owner: dict = field(init=False, repr=False, eq=False)
 
@@ -232,6 +264,16 @@ class Rubric:
             clauses[v.id] = v
         object.__setattr__(self, "_clauses", clauses)
         object.__setattr__(self, "_owner", owner)
+
+    @property
+    def assessed_until(self) -> date:
+        """The last day ``as_of`` may name: the window's end, else the period's last day.
+
+        >>> from ledger.rubric import load_bundled
+        >>> load_bundled("taicang-2017").assessed_until
+        datetime.date(2018, 2, 28)
+        """
+        return self.window.end if self.window is not None else self.valid_to
 
     @property
     def indicators(self) -> tuple[Indicator, ...]:

@@ -18,14 +18,15 @@ LABELS = {
            "awarded": "加分", "score": "得分", "basis": "扣分依据", "base": "基本分",
            "bonus": "附加分", "as_of": "截至", "known_at": "账本时点", "rubric": "评分标准",
            "unscored": "本标准无对应条款的发现", "cut": "（扣完为止）", "cap": "（封顶）",
-           "source_self": "自评", "source_city": "市局核查", "source": "来源"},
+           "source_self": "自评", "source_city": "市局核查", "source": "来源",
+           "capped_at": "（封顶{}）", "once": "（扣一次）"},
     "en": {"rank": "rank", "town": "town", "total": "total", "grade": "grade", "veto": "veto",
            "indicator": "indicator", "points": "points", "deducted": "deducted",
            "awarded": "awarded", "score": "score", "basis": "basis", "base": "base",
            "bonus": "bonus", "as_of": "as of", "known_at": "known at", "rubric": "rubric",
            "unscored": "findings on clauses this rubric lacks", "cut": " (bounded)",
            "cap": " (capped)", "source_self": "self-evaluation", "source_city": "city verification",
-           "source": "source"},
+           "source": "source", "capped_at": " (capped at {})", "once": " (once)"},
 }
 GRADES_EN = {"优秀": "excellent", "良好": "good", "合格": "pass", "不合格": "fail"}
 
@@ -43,6 +44,15 @@ def render_board(board: Scoreboard, lang: str = "zh") -> str:
     return head + "\n" + table([L["rank"], L["town"], L["total"], L["grade"], L["veto"]], rows)
 
 
+def _qualifier(line, L: dict) -> str:
+    """What bounded one clause line: its unit ceiling, or a condition counted once."""
+    if line.capped:
+        return L["capped_at"].format(line.ceiling)
+    if line.repeated:
+        return L["once"]
+    return ""
+
+
 def render_card(card: ScoreCard, rubric: Rubric | None = None, lang: str = "zh") -> str:
     """A town's card: one row per indicator, with the clauses and events behind each deduction."""
     L = LABELS[lang]
@@ -57,8 +67,8 @@ def render_card(card: ScoreCard, rubric: Rubric | None = None, lang: str = "zh")
             change = f"+{num(ind.raw)}" if ind.bonus else f"-{num(ind.raw)}"
         if ind.cut:
             change += L["cap"] if ind.bonus else L["cut"]
-        basis = "; ".join(f"{line.clause} {num(line.amount)} ← {', '.join(line.events)}"
-                          for line in ind.lines)
+        basis = "; ".join(f"{line.clause} {num(line.amount)}{_qualifier(line, L)} ← "
+                          f"{', '.join(line.events)}" for line in ind.lines)
         rows.append([ind.id, name, num(ind.points), change, num(ind.score), basis])
     src = L["source_self"] if card.source == "self" else L["source_city"]
     head = [f"{card.town}  {card.period}  {L['as_of']} {card.as_of}  {L['known_at']} {card.known_at}",

@@ -37,10 +37,27 @@ _UNIT_ZH = {
 _LABELS = {
     "zh": {"doc": "文号", "issuer": "发文", "period": "期间", "to": "至", "base": "基本分",
            "pts": "{}分", "cap": "上限{}分", "bonus_group": "附加，上限{}分", "note": "注",
-           "vetoes": "一票否决（评为{}）", "grades": "等次", "grades_source": "来源"},
+           "vetoes": "一票否决（评为{}）", "grades": "等次", "grades_source": "来源",
+           "window": "评价截至{}（{}）", "veto_last": "一票否决的镇排在其他镇之后",
+           "counts": "计分", "condition": "条件：每镇每期至多扣一次",
+           "per_unit": "按单位：每{}", "ceiling": "封顶{}{}", "no_ceiling": "无上限",
+           "per_finding": "每条发现计一次", "zero": "不得分：扣该项全部分值",
+           "rate": "测量值：以最新一次为准", "derived": "由{}记录推算", "payment": "发放",
+           "report": "上报", "moved": "应报日遇休息日顺延至下一工作日（民法典 第二百零三条）",
+           "evidence": "须有证据：「{}」", "no_evidence": "无证据要求",
+           "per_project": "同一项目依最高分统计"},
     "en": {"doc": "document", "issuer": "issuer", "period": "period", "to": "to", "base": "base total",
            "pts": "{} pts", "cap": "cap {} pts", "bonus_group": "bonus, cap {} pts", "note": "note",
-           "vetoes": "Vetoes (grade {})", "grades": "Grades", "grades_source": "source"},
+           "vetoes": "Vetoes (grade {})", "grades": "Grades", "grades_source": "source",
+           "window": "assessed until {} ({})", "veto_last": "vetoed towns rank after all others",
+           "counts": "counts", "condition": "condition: deducts at most once per town and period",
+           "per_unit": "per unit: {}", "ceiling": "ceiling {}{}", "no_ceiling": "no ceiling",
+           "per_finding": "once per finding", "zero": "不得分: takes the indicator's full points",
+           "rate": "a measurement: the latest counts", "derived": "derived from {} facts",
+           "payment": "payment", "report": "report",
+           "moved": "a due date on a rest day moves to the next working day (民法典 第二百零三条)",
+           "evidence": "evidence required: 「{}」", "no_evidence": "no evidence required",
+           "per_project": "a project counts once, at its highest level"},
 }
 
 
@@ -129,6 +146,8 @@ def render_tree(rubric: Rubric, lang: str = "zh") -> str:
         f"{t['period']}: {rubric.period} ({rubric.valid_from.isoformat()} {t['to']} "
         f"{rubric.valid_to.isoformat()})  {t['base']}: {num(rubric.base_total)}  sha256: {rubric.sha256[:12]}",
     ]
+    if rubric.window is not None:
+        lines.append(t["window"].format(rubric.window.end.isoformat(), rubric.window.source))
     for group in rubric.groups:
         total = num(sum((i.points for i in group.indicators), Decimal(0)))
         size = t["bonus_group" if group.bonus else "pts"].format(total)
@@ -137,6 +156,8 @@ def render_tree(rubric: Rubric, lang: str = "zh") -> str:
             lines.append(f"  {ind.id} {_pick(ind.name, ind.name_en, en)}  {_points(ind, t)}")
             lines += [f"    {line}" for c in ind.clauses for line in _clause(c, lang, t)]
     lines += ["", t["vetoes"].format(rubric.veto_grade)]
+    if rubric.veto_rank == "last":
+        lines.append(f"  {t['veto_last']}")
     lines += [f"  {line}" for v in rubric.vetoes for line in _clause(v, lang, t, show_rule=False)]
     lines += ["", t["grades"]]
     for band in sorted(rubric.grades, key=lambda b: b.min, reverse=True):
@@ -157,9 +178,49 @@ def _points(ind: Indicator, t: dict) -> str:
 def _clause(c: Clause, lang: str, t: dict, show_rule: bool = True) -> list[str]:
     text = _pick(c.text_zh, c.text_en, lang == "en")
     lines = [f"{c.id} {text}" + (f" — {rule_words(c.rule, lang)}" if show_rule else "")]
+    if show_rule:
+        lines.append(f"  {t['counts']}: {clause_counting(c, lang)}")
     if c.note:
         lines.append(f"  {t['note']}: {c.note}")
     return lines
+
+
+def clause_counting(c: Clause, lang: str = "zh") -> str:
+    """How a clause counts its findings: condition or per unit, its ceiling, its evidence.
+
+    >>> from ledger.rubric import load_bundled
+    >>> r = load_bundled("taicang-2017")
+    >>> clause_counting(r.clause("B09.1"))
+    '条件：每镇每期至多扣一次；无证据要求'
+    >>> clause_counting(r.clause("A09.3"))
+    '按单位：每例；封顶3例；无证据要求'
+    >>> clause_counting(r.clause("D01.1"), "en")
+    'once per finding; evidence required: 「以镇级层面出台文件、签订协议为依据」'
+    """
+    t, rule = _LABELS[lang], c.rule
+    unit = _UNIT_ZH.get(getattr(rule, "unit", ""), "单位") if lang == "zh" else getattr(rule, "unit", "")
+    if c.is_condition and not isinstance(rule, ZeroScore):
+        parts = [t["condition"]]
+    elif isinstance(rule, ZeroScore):
+        parts = [t["zero"]]
+    elif isinstance(rule, PerUnit):
+        parts = [t["per_unit"].format(unit)]
+        parts.append(t["ceiling"].format(rule.max_units, unit if lang == "zh" else f" {unit}")
+                     if rule.max_units else t["no_ceiling"])
+    elif isinstance(rule, RateShortfall):
+        parts = [t["rate"]]
+    elif isinstance(rule, WorkingDayDelay):
+        parts = [t["derived"].format(t[rule.fact]), t["per_unit"].format(unit), t["no_ceiling"]]
+        if rule.holiday_due == "next_working_day":
+            parts.append(t["moved"])
+    elif isinstance(rule, Bonus) and rule.highest_per_project:
+        parts = [t["per_project"]]
+    else:
+        parts = [t["per_finding"]]
+    if not isinstance(rule, Veto):
+        parts.append(t["evidence"].format(c.evidence_required) if c.evidence_required
+                     else t["no_evidence"])
+    return ("；" if lang == "zh" else "; ").join(parts)
 
 
 def check_summary(rubric: Rubric) -> str:

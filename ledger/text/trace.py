@@ -18,7 +18,10 @@ T = {
            "retracted": "已撤销", "amended": "已更正", "reason": "理由", "not_counted": "（同一项目依最高分统计，此条不计分）",
            "veto": "一票否决", "approved": "批准", "due": "应报", "deadline": "期限",
            "paid": "发放", "submitted": "上报", "not_yet": "尚未", "wd": "个工作日",
-           "late_units": "计", "event": "事件", "change": "变化", "unscored": "无对应条款"},
+           "late_units": "计", "event": "事件", "change": "变化", "unscored": "无对应条款",
+           "capped_at": "（封顶{}，超出部分不扣分）",
+           "repeated": "（条件条款每镇每期至多扣一次：此条仅作证据，不再扣分）",
+           "moved": "顺延至"},
     "en": {"total": "total", "grade": "grade", "deducted": "-", "awarded": "+", "score": "score",
            "points": "points", "bounded": " (bounded)", "capped": " (capped)",
            "recorded": "recorded", "occurred": "occurred", "by": "by", "qty": "quantity",
@@ -26,7 +29,10 @@ T = {
            "amended": "amended", "reason": "reason", "not_counted": " (same project counted at its highest level: not scored)",
            "veto": "veto", "approved": "approved", "due": "due", "deadline": "deadline",
            "paid": "paid", "submitted": "submitted", "not_yet": "not yet", "wd": " working days",
-           "late_units": "units", "event": "event", "change": "change", "unscored": "unscored"},
+           "late_units": "units", "event": "event", "change": "change", "unscored": "unscored",
+           "capped_at": " (capped at {}: the excess deducts nothing)",
+           "repeated": " (a condition deducts at most once per town and period: evidence only)",
+           "moved": "moved to"},
 }
 
 
@@ -46,8 +52,9 @@ def render_explain(tree: dict, lang: str = "zh") -> str:
         out.append(f"├─ {ind['id']} {ind['name']}  {L['points']} {num(ind['points'])}  "
                    f"{sign}{num(ind['raw'])}{bound}  {L['score']} {num(ind['score'])}")
         for c in ind["clauses"]:
+            capped = L["capped_at"].format(c["ceiling"]) if c.get("capped") else ""
             out.append(f"│  ├─ {c['id']} 「{c['text']}」 {sign}{num(c['amount'])}"
-                       f" ({L['qty']} {c['quantity']})")
+                       f" ({L['qty']} {c['quantity']}){capped}")
             for e in c["events"]:
                 out += ["│  │  " + line for line in _event_lines(e, L)]
         for e in ind["retracted"]:
@@ -61,9 +68,14 @@ def _event_lines(e: dict, L: dict) -> list[str]:
     if e["type"] in ("payment", "report"):
         start, done = (L["approved"], L["paid"]) if e["type"] == "payment" else (L["due"], L["submitted"])
         done_text = e["done_on"] or L["not_yet"]
-        return [f"└─ {e['id']} {e['subject']}: {start} {e['start']} → {L['deadline']} "
-                f"{e['deadline']} → {done} {done_text}; {e['working_days']}{L['wd']}, "
-                f"{L['late_units']} {e['units']}"]
+        lines = [f"└─ {e['id']} {e['subject']}: {start} {e['start']} → {L['deadline']} "
+                 f"{e['deadline']} → {done} {done_text}; {e['working_days']}{L['wd']}, "
+                 f"{L['late_units']} {e['units']}"]
+        if e.get("due_moved"):
+            m = e["due_moved"]
+            lines.append(f"   {L['due']} {e['start']} {L['moved']} {m['to']}"
+                         f"（{m['rule']}：{m['text']}）")
+        return lines
     head = (f"└─ {e['id']} [{e['source']}] {L['occurred']} {e['occurred_on']}, "
             f"{L['recorded']} {e['recorded_at']}, {L['by']} {e['actor'] or '-'}, "
             f"{L['qty']} {e['quantity']}")
@@ -71,7 +83,9 @@ def _event_lines(e: dict, L: dict) -> list[str]:
         head += f", value {num(e['value'])}%"
     if e.get("project"):
         head += f", project {e['project']}"
-    if e.get("counted") is False:
+    if e.get("repeated"):
+        head += L["repeated"]
+    elif e.get("counted") is False:
         head += L["not_counted"]
     lines = [head]
     if e.get("note"):

@@ -62,7 +62,7 @@ def db(tmp_path_factory):
             finding("A01.2", id="f-2"),
             payment("K-1", "2017-09-29", "2017-10-13", id="p-1"),
             report("1月报表", "2017-01-25", "2017-02-06", id="r-1"),
-            finding("D02.3", "2017-04-01", project="P", id="f-3"),
+            finding("D02.3", "2017-04-01", project="P", id="f-3", evidence=["依据文件"]),
             # 甲镇 and 乙镇 tie at 99 (A01.2 ×2 / B07.1 ×2), 丙镇 98 (A01.1), 丙镇 also vetoed
             finding("A01.2", town=JIA, id="f-4"), finding("A01.2", "2017-05-01", town=JIA,
                                                           id="f-5"),
@@ -88,7 +88,7 @@ def test_score_json_contract_and_totals(db):
     assert set(data) in (CARD_KEYS, CARD_KEYS | {"unscored"})
     assert data["town"] == TOWN and data["period"] == PERIOD
     assert data["rubric"] == {"id": "taicang-2017", "sha256": sha256_of(BUNDLED_FILE)}
-    assert data["as_of"] == "2017-12-31"             # default: the period's last day
+    assert data["as_of"] == "2018-02-28"  # contract v2 default: the assessment window's end
     assert STAMP.fullmatch(data["known_at"])
     # hand: base 100 - 0.3 - 0.5 - 0.1 - 0.4 = 98.7; bonus 0.5; total 99.2; 优秀
     assert (data["base"], data["bonus"], data["total"]) == (D("98.7"), D("0.5"), D("99.2"))
@@ -129,17 +129,18 @@ def test_scoreboard_json_ranks_ties_and_code_point_order(db):
     assert proc.returncode == 0, proc.stderr_text
     data = json.loads(proc.stdout_text, parse_float=Decimal)
     assert set(data) == BOARD_KEYS
-    assert data["period"] == PERIOD and data["as_of"] == "2017-12-31"
+    assert data["period"] == PERIOD and data["as_of"] == "2018-02-28"  # the window's end (v2)
     assert STAMP.fullmatch(data["known_at"])
     for s in data["towns"]:
         assert set(s) == STANDING_KEYS
     rows = [(s["rank"], s["town"], s["total"], s["grade"], s["vetoes"]) for s in data["towns"]]
-    # 沙溪镇 99.2 -> rank 1; 乙镇 (B07.1 × 2 = 1.0) and 甲镇 (A01.2 × 2 = 1.0) tie at 99 ->
-    # rank 2, 2 (乙 U+4E59 before 甲 U+7532); 丙镇 98 (A01.1), vetoed by V4 -> rank 4
+    # contract v2: A01.2 is a condition, so 甲镇's two findings deduct 0.5 once -> 99.5, rank 1;
+    # 沙溪镇 99.2 rank 2; 乙镇 (B07.1 × 2 = 1.0) 99 rank 3; 丙镇 98 (A01.1), vetoed by V4 -> last,
+    # rank 4. (Under the first edition 甲镇 and 乙镇 tied at 99; ties: test_scoreboard_json_1_1_3.)
     assert rows == [
-        (1, TOWN, D("99.2"), "优秀", []),
-        (2, YI, D(99), "优秀", []),
-        (2, JIA, D(99), "优秀", []),
+        (1, JIA, D("99.5"), "优秀", []),
+        (2, TOWN, D("99.2"), "优秀", []),
+        (3, YI, D(99), "优秀", []),
         (4, BING, D(98), "不合格", ["f-8"]),
     ]
 
@@ -210,7 +211,7 @@ def test_import_error_one_line_and_nothing_appended(tmp_path):
     ["score", "--town", "浮桥镇", "--period", "2017"],              # unknown town
     ["score", "--town", TOWN, "--period", "2018"],                 # no rubric for 2018
     ["score", "--town", TOWN, "--period", "2017", "--as-of", "2017-02-30"],
-    ["score", "--town", TOWN, "--period", "2017", "--as-of", "2018-01-01"],  # outside period
+    ["score", "--town", TOWN, "--period", "2017", "--as-of", "2018-03-01"],  # after the window
     ["score", "--town", TOWN, "--period", "2017", "--known-at", "yesterday"],
     ["score", "--town", TOWN, "--period", "2017", "--known-at", "2017-01-01"],  # nothing yet
     ["score", "--town", TOWN, "--period", "2017", "--rubric", "no-such-rubric"],

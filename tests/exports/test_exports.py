@@ -148,7 +148,7 @@ def test_csv_amounts_add_up_to_the_raw_card_sums(demo):
     rows = read_csv(tmp / "report.csv")
     assert list(rows[0]) == COLUMNS
     assert {r["known_at"] for r in rows} == {board.known_at}
-    assert {r["as_of"] for r in rows} == {"2017-12-31"}
+    assert {r["as_of"] for r in rows} == {"2018-02-28"}  # contract v2: the window's end
     for s in board.towns:
         mine = [r for r in rows if r["town"] == s.town]
         for kind, bonus in (("deduction", False), ("award", True)):
@@ -250,7 +250,8 @@ def test_html_is_self_contained_chinese_and_printable(demo):
     assert "display: table-header-group" in text
     check_totals(text, board)
     assert text.count("<svg") == text.count("<polyline") == len(board.towns)
-    assert len(re.findall(r"<circle ", text)) == 12 * len(board.towns)
+    # contract v2: the default as_of is 2018-02-28, so 14 month ends (2017-01 … 2018-02)
+    assert len(re.findall(r"<circle ", text)) == 14 * len(board.towns)
     rubric = lg.scoring_rubric(PERIOD, KNOWN)
     for s in board.towns:
         for line in (ln for i in s.card.indicators for ln in i.lines):

@@ -76,7 +76,9 @@ def test_facts_and_corrections(demo):
     facts = rows(path, "SELECT * FROM facts")
     n = rows(path, "SELECT count(*) AS n FROM events WHERE type IN "
                    "('PaymentRecorded', 'ReportRecorded')")[0]["n"]
-    assert len(facts) == n and {f["status"] for f in facts} == {"live"}
+    # the demo's payment approved 12-25 is recorded unpaid, then replaced once paid (2018-01-10)
+    assert len(facts) == n and {f["status"] for f in facts} == {"live", "superseded"}
+    assert [f["id"] for f in facts if f["status"] == "superseded"] == ["t2-p92"]
     p90 = next(f for f in facts if f["id"] == "t2-p90")
     assert (p90["kind"], p90["subject"], p90["start_on"], p90["done_on"]) == \
         ("payment", "临救2-90", "2017-09-29", "2017-10-13")

@@ -65,12 +65,13 @@ CASES = [
      "period"),
     ("payment for a period without adopted rubric",
      lambda: payment("K", "2018-02-01", period="2018"), "period"),
-    ("occurred_on after the period", lambda: finding("B06.1", "2018-01-01"), "occurred_on"),
+    # contract v2: findings and due dates may fall in the assessment window (to 2018-02-28)
+    ("occurred_on after the window", lambda: finding("B06.1", "2018-03-01"), "occurred_on"),
     ("occurred_on before the period", lambda: finding("B06.1", "2016-12-31"), "occurred_on"),
     ("approved_on before the period", lambda: payment("K", "2016-12-30", "2017-01-05"),
      "approved_on"),
     ("approved_on after the period", lambda: payment("K", "2018-01-02"), "approved_on"),
-    ("due_on after the period", lambda: report("年报", "2018-01-05"), "due_on"),
+    ("due_on after the window", lambda: report("年报", "2018-03-01"), "due_on"),
     ("due_on before the period", lambda: report("年报", "2016-12-20", "2017-01-05"), "due_on"),
     ("paid_on before approved_on", lambda: payment("K", "2017-05-10", "2017-05-09"), "paid_on"),
     ("submitted_on before due_on", lambda: report("月报", "2017-05-10", "2017-05-09"),
@@ -402,7 +403,7 @@ FULL_CSV = (
     "town,t-csv,,,浏河镇,,,,,,,\n"
     "finding,f-csv-a,2017,,,浏河镇,B06.1,2017-03-01,3,,,照片.jpg;记录.pdf\n"
     "finding,f-csv-b,2017,,,浏河镇,B04.2,2017-04-01,,97.4,,\n"
-    "finding,f-csv-c,2017,,,浏河镇,D02.1,2017-05-01,,,项目甲,\n"
+    "finding,f-csv-c,2017,,,浏河镇,D02.1,2017-05-01,,,项目甲,依据文件\n"
 )
 
 
@@ -426,7 +427,7 @@ def test_csv_whole_ledger_from_scratch(tmp_path):
                 finding("B06.1", "2017-03-01", id="f-csv-a", town="浏河镇", quantity=3,
                         evidence=["照片.jpg", "记录.pdf"]),
                 finding("B04.2", "2017-04-01", id="f-csv-b", town="浏河镇", value=Decimal("97.4")),
-                finding("D02.1", "2017-05-01", id="f-csv-c", town="浏河镇", project="项目甲")]
+                finding("D02.1", "2017-05-01", id="f-csv-c", town="浏河镇", project="项目甲", evidence=["依据文件"])]
         assert e.import_file(write_jsonl(tmp_path / "same.jsonl", same)) == 0
         assert e.head() == head
     finally:

@@ -156,7 +156,8 @@ def test_as_of_before_occurred_on_excludes(env):
     assert env.score(as_of="2017-06-14").line("A01.2") is None
     assert env.score(as_of="2017-06-15").total == D("99.5")   # as_of D = end of day D
     assert env.score(as_of=date(2017, 12, 31)).total == D("99.5")
-    assert env.score().as_of == date(2017, 12, 31)            # default: the period's last day
+    # contract v2: the default as_of is the end of the assessment window (次年2月底前)
+    assert env.score().as_of == date(2018, 2, 28)
 
 
 def test_late_recorded_finding_backdated(env):
@@ -249,8 +250,8 @@ def test_card_reports_known_at_in_utc(env):
 def test_retracting_the_higher_level_revives_the_lower(env):
     # D02: P at 市 (0.5) and 省 (1) -> 1. Retract the 省 finding (recorded 07-01): from then on
     # P counts at 市 again -> 0.5, and the 市 line is no longer zeroed.
-    city = finding("D02.3", "2017-03-01", project="P")
-    prov = finding("D02.2", "2017-06-01", project="P")
+    city = finding("D02.3", "2017-03-01", project="P", evidence=["依据文件"])
+    prov = finding("D02.2", "2017-06-01", project="P", evidence=["依据文件"])
     env.append([city, prov], at="2017-06-02T02:00:00Z")
     env.append([retraction(prov["id"])], at="2017-07-01T02:00:00Z")
     assert env.score(known_at="2017-06-30").bonus == D(1)
@@ -323,7 +324,8 @@ def test_second_handle_sees_events_appended_through_another(env):
 
 def test_as_of_outside_the_period_is_an_error(env):
     import ledger
-    for bad in ("2016-12-31", "2018-01-01", "2017-02-30", "20170301"):
+    # contract v2: the window (to 2018-02-28) is in range; the day after it is not
+    for bad in ("2016-12-31", "2018-03-01", "2017-02-30", "20170301"):
         with pytest.raises(ledger.LedgerError):
             env.score(as_of=bad)
 

@@ -128,13 +128,15 @@ def test_fixed_a01_1(env):
     assert card.total == D(98)
 
 
-def test_fixed_second_finding_deducts_again(env):
-    # A01.2 未按要求及时更新扣0.5分, two findings -> 2 × 0.5 = 1.0; A01 -> 1; total 99
+def test_condition_second_finding_deducts_nothing(env):
+    # contract v2 (clause-ids.md, condition clauses): A01.2 未按要求及时更新扣0.5分 states one
+    # condition of the year: two findings -> 0.5 once (the second is evidence); A01 -> 1.5;
+    # total 99.5. (Under the first edition, two findings deducted 1.0.)
     env.append([finding("A01.2", "2017-03-01"), finding("A01.2", "2017-06-01")])
     card = env.score()
-    assert only_line(card, "A01.2").amount == D(1)
-    assert card.indicator("A01").score == D(1)
-    assert card.total == D(99)
+    assert only_line(card, "A01.2").amount == D("0.5")
+    assert card.indicator("A01").score == D("1.5")
+    assert card.total == D("99.5")
 
 
 def test_a03_1_at_most_three_policies_across_findings(env):
@@ -247,8 +249,8 @@ def test_b04_2_latest_measurement_counts(env, as_of, amount):
 def test_d01_cap(env):
     # D01.1 +0.5 each × 2 = 1.0; D01.2 +1 each × 2 = 2; raw 3 > cap 2 -> D01 2; bonus 2;
     # base 100; total 102
-    env.append([finding("D01.1", "2017-03-01"), finding("D01.1", "2017-04-01"),
-                finding("D01.2", "2017-05-01"), finding("D01.2", "2017-06-01")])
+    env.append([finding("D01.1", "2017-03-01", evidence=["依据文件"]), finding("D01.1", "2017-04-01", evidence=["依据文件"]),
+                finding("D01.2", "2017-05-01", evidence=["依据文件"]), finding("D01.2", "2017-06-01", evidence=["依据文件"])])
     card = env.score()
     assert only_line(card, "D01.1").amount == D(1)
     assert only_line(card, "D01.2").amount == D(2)
@@ -260,8 +262,8 @@ def test_d01_cap(env):
 def test_d02_highest_level_per_project(env):
     # project P commended at 市 (D02.3, 0.5) and at 省 (D02.2, 1): counts once at 1.
     # The 市 line stays listed with amount 0, its finding in .events and .zeroed.
-    p_city = finding("D02.3", "2017-03-01", project="P")
-    p_prov = finding("D02.2", "2017-06-01", project="P")
+    p_city = finding("D02.3", "2017-03-01", project="P", evidence=["依据文件"])
+    p_prov = finding("D02.2", "2017-06-01", project="P", evidence=["依据文件"])
     env.append([p_city, p_prov])
     card = env.score()
     city = only_line(card, "D02.3")
@@ -279,15 +281,15 @@ def test_d02_highest_level_per_project(env):
 
 def test_d02_second_project_and_cap(env):
     # P: 市 0.5 / 省 1 -> 1; Q at 部 (D02.1) 1.5 -> 1 + 1.5 = 2.5
-    env.append([finding("D02.3", "2017-03-01", project="P"),
-                finding("D02.2", "2017-06-01", project="P"),
-                finding("D02.1", "2017-07-01", project="Q")])
+    env.append([finding("D02.3", "2017-03-01", project="P", evidence=["依据文件"]),
+                finding("D02.2", "2017-06-01", project="P", evidence=["依据文件"]),
+                finding("D02.1", "2017-07-01", project="Q", evidence=["依据文件"])])
     card = env.score()
     assert only_line(card, "D02.1").amount == D("1.5")
     assert card.indicator("D02").score == D("2.5")
     assert card.total == D("102.5")
     # a third project R at 省 (+1): raw 3.5 > cap 3 -> D02 3; bonus 3; total 103
-    env.append([finding("D02.2", "2017-08-01", project="R")])
+    env.append([finding("D02.2", "2017-08-01", project="R", evidence=["依据文件"])])
     card = env.score()
     assert only_line(card, "D02.2").amount == D(2)   # P and R at 省
     assert card.indicator("D02").score == D(3)
@@ -296,8 +298,8 @@ def test_d02_second_project_and_cap(env):
 
 def test_d02_same_project_twice_at_same_level_counts_once(env):
     # "each project counts once, at its highest level": P at 部 twice -> 1.5, not 3
-    env.append([finding("D02.1", "2017-03-01", project="P"),
-                finding("D02.1", "2017-06-01", project="P")])
+    env.append([finding("D02.1", "2017-03-01", project="P", evidence=["依据文件"]),
+                finding("D02.1", "2017-06-01", project="P", evidence=["依据文件"])])
     card = env.score()
     assert card.indicator("D02").score == D("1.5")
     assert card.total == D("101.5")
@@ -348,7 +350,7 @@ def test_grade_bands(env, tenths, total, grade):
 
 def test_grade_uses_total_with_bonus(env):
     # 89.9 base + D01.1 0.5 bonus = 90.4 -> 优秀
-    env.append(deduction_findings(101) + [finding("D01.1")])
+    env.append(deduction_findings(101) + [finding("D01.1", evidence=["依据文件"])])
     card = env.score()
     assert (card.base, card.bonus, card.total) == (D("89.9"), D("0.5"), D("90.4"))
     assert card.grade == "优秀"
@@ -598,7 +600,7 @@ def test_score_json_shape_and_exact_numbers(tmp_path):
     e = Env(tmp_path / "cli.db")
     f1 = finding("B06.1", quantity=3)                       # 0.3 (float noise would be 0.30000000000000004)
     f2 = finding("A01.2")                                   # 0.5
-    f3 = finding("D02.3", "2017-04-01", project="P")        # +0.5
+    f3 = finding("D02.3", "2017-04-01", project="P", evidence=["依据文件"])        # +0.5
     e.append([f1, f2, f3])
     e.close()
     proc = run_cli("--db", tmp_path / "cli.db", "score", "--town", TOWN, "--period", PERIOD,
@@ -640,14 +642,13 @@ def test_score_json_shape_and_exact_numbers(tmp_path):
 # -------------------------------------------------------------------------------------------
 # more hand cases
 # -------------------------------------------------------------------------------------------
-def test_a09_1_due_on_a_holiday_counts_literally(env):
-    # interchange.md: late by the working days in (due_on, submitted_on]. Due Sun 10-01
-    # (holiday), submitted Mon 10-09, the first working day after the break: (10-01, 10-09]
-    # holds one working day (10-09) -> 0.1. (The contract does not roll a deadline that falls
-    # on a holiday forward; read literally.)
+def test_a09_1_due_on_a_holiday_moves_to_the_next_working_day(env):
+    # contract v2 (interchange.md, Time): due Sun 10-01 (National Day break, 10-01..10-08 off)
+    # moves to Mon 10-09 (民法典 第二百零三条); submitted 10-09 -> (10-09, 10-09] is empty ->
+    # on time, no A09.1 line. (Read literally, as the first edition did, it was 0.1.)
     env.append([report("9月报表", "2017-10-01", "2017-10-09")])
     card = env.score()
-    assert only_line(card, "A09.1").amount == D("0.1")
+    assert card.line("A09.1") is None and card.total == D(100)
 
 
 def test_c02_1_approved_on_a_holiday(env):
@@ -679,8 +680,8 @@ def test_a09_1_later_report_record_replaces_earlier(env):
 
 def test_d02_before_the_higher_level_exists(env):
     # P at 市 (03-01) and at 省 (06-01): as of 04-01 only 市 counts (0.5, not zeroed)
-    p_city = finding("D02.3", "2017-03-01", project="P")
-    env.append([p_city, finding("D02.2", "2017-06-01", project="P")])
+    p_city = finding("D02.3", "2017-03-01", project="P", evidence=["依据文件"])
+    env.append([p_city, finding("D02.2", "2017-06-01", project="P", evidence=["依据文件"])])
     card = env.score(as_of="2017-04-01")
     line = only_line(card, "D02.3")
     assert line.amount == D("0.5")

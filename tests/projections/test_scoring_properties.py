@@ -32,40 +32,41 @@ SETTINGS = settings(max_examples=50, deadline=None, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 # indicator -> (points or cap, bonus?, {clause: (kind, amount, extra)})
-# kinds: fixed, zero, per (extra = max units), deadline (extra = due), rate, bonus, proj, veto
+# kinds: cond (a condition: once per town and period), zero, per (extra = max units),
+# deadline (a condition with a due day, extra = due), rate, bonus, proj, veto — contract v2
 DL = lambda m, d: date(2017, m, d)  # noqa: E731
 TABLE = {
-    "A01": (2, False, {"A01.1": ("fixed", "2", None), "A01.2": ("fixed", "0.5", None)}),
-    "A02": (3, False, {"A02.1": ("zero", None, None), "A02.2": ("fixed", "1", None)}),
+    "A01": (2, False, {"A01.1": ("cond", "2", None), "A01.2": ("cond", "0.5", None)}),
+    "A02": (3, False, {"A02.1": ("zero", None, None), "A02.2": ("cond", "1", None)}),
     "A03": (5, False, {"A03.1": ("per", "1", 3), "A03.2": ("per", "0.1", None),
                        "A03.3": ("per", "0.2", None)}),
     "A04": (4, False, {"A04.1": ("deadline", "1", DL(7, 31)),
                        "A04.2": ("deadline", "1", DL(10, 31)),
                        "A04.3": ("deadline", "4", DL(12, 31))}),
     "A05": (4, False, {"A05.1": ("per", "0.2", None), "A05.2": ("per", "0.1", None),
-                       "A05.3": ("per", "0.1", None), "A05.4": ("fixed", "0.5", None),
+                       "A05.3": ("per", "0.1", None), "A05.4": ("deadline", "0.5", DL(12, 31)),
                        "A05.5": ("per", "0.5", None)}),
-    "A06": (4, False, {"A06.1": ("fixed", "2", None), "A06.2": ("fixed", "2", None)}),
-    "A07": (2, False, {"A07.1": ("fixed", "2", None)}),
-    "A08": (5, False, {"A08.1": ("per", "0.1", None), "A08.2": ("per", "0.1", None),
-                       "A08.3": ("per", "0.2", None), "A08.4": ("per", "0.5", None)}),
+    "A06": (4, False, {"A06.1": ("cond", "2", None), "A06.2": ("cond", "2", None)}),
+    "A07": (2, False, {"A07.1": ("cond", "2", None)}),
+    "A08": (5, False, {"A08.1": ("per", "0.1", 96), "A08.2": ("per", "0.1", 96),
+                       "A08.3": ("per", "0.2", None), "A08.4": ("per", "0.5", 12)}),
     "A09": (3, False, {"A09.1": ("per", "0.1", None), "A09.2": ("per", "0.1", None),
-                       "A09.3": ("per", "0.5", None)}),
-    "A10": (4, False, {"A10.1": ("fixed", "0.2", None), "A10.2": ("fixed", "0.5", None),
-                       "A10.3": ("fixed", "0.2", None), "A10.4": ("per", "0.2", None)}),
+                       "A09.3": ("per", "0.5", 3)}),
+    "A10": (4, False, {"A10.1": ("cond", "0.2", None), "A10.2": ("cond", "0.5", None),
+                       "A10.3": ("cond", "0.2", None), "A10.4": ("per", "0.2", None)}),
     "A11": (4, False, {"A11.1": ("per", "0.1", None), "A11.2": ("per", "0.1", None)}),
-    "B01": (5, False, {"B01.1": ("per", "1", None)}),
+    "B01": (5, False, {"B01.1": ("per", "1", 12)}),
     "B02": (5, False, {"B02.1": ("per", "0.1", None), "B02.2": ("per", "0.5", None)}),
     "B03": (4, False, {"B03.1": ("per", "0.1", None), "B03.2": ("per", "0.2", None),
                        "B03.3": ("per", "0.1", None)}),
     "B04": (4, False, {"B04.1": ("per", "0.5", None), "B04.2": ("rate", "0.1", None),
-                       "B04.3": ("fixed", "1", None)}),
+                       "B04.3": ("cond", "1", None)}),
     "B05": (4, False, {"B05.1": ("per", "0.1", None), "B05.2": ("per", "0.5", None)}),
     "B06": (5, False, {"B06.1": ("per", "0.1", None), "B06.2": ("per", "0.1", None),
                        "B06.3": ("per", "0.1", None)}),
     "B07": (4, False, {"B07.1": ("per", "0.5", None)}),
     "B08": (4, False, {"B08.1": ("per", "0.1", None), "B08.2": ("per", "0.5", None),
-                       "B08.3": ("fixed", "2", None)}),
+                       "B08.3": ("cond", "2", None)}),
     "B09": (5, False, {"B09.1": ("deadline", "1", DL(7, 31))}),
     "B10": (4, False, {"B10.1": ("per", "0.1", None), "B10.2": ("per", "0.1", None),
                        "B10.3": ("per", "0.1", None), "B10.4": ("per", "1", None),
@@ -103,6 +104,8 @@ def finding_specs(draw, sources=("city",)):
         rec["value"] = D(draw(st.integers(min_value=0, max_value=1000))) / 10
     if kind == "proj":
         rec["project"] = draw(st.sampled_from(PROJECTS))
+    if kind in ("bonus", "proj"):  # bonuses need their evidence (contract v2)
+        rec["evidence"] = ["依据文件"]
     if len(sources) > 1:
         rec["source"] = draw(st.sampled_from(sources))
     return rec
@@ -136,7 +139,9 @@ def oracle(records, as_of: date):
                 if extra is not None:
                     units = min(units, extra)
                 raw += D(amount) * units
-            elif kind in ("fixed", "deadline", "bonus"):
+            elif kind in ("cond", "deadline"):  # one condition of the year: once
+                raw += D(amount)
+            elif kind == "bonus":
                 raw += D(amount) * len(mine)
             elif kind == "zero":
                 raw += D(points)

@@ -59,7 +59,8 @@ CLI_TIMEOUT = 60
 BASE = setup_records() + [finding(f"base-f{i}", i) for i in range(10)]
 
 UNIT_CLAUSES = ("B06.1", "A03.1", "B10.2", "A05.1")
-ONCE_CLAUSES = ("A01.2", "A05.4", "B04.3")   # quantity must be 1
+# quantity must be 1 (contract v2 made A05.4 a deadline at 12-31, so it is not drawn here)
+ONCE_CLAUSES = ("A01.2", "A10.2", "B04.3")
 RATE_CLAUSE = "B04.2"
 HOSTILE = (
     "=cmd|' /C calc'!A0", '=HYPERLINK("http://evil.example","click")', "+1+1", "-2+3",
@@ -195,7 +196,8 @@ BAD_QUANTITY = [0, -1, 1_000_001, Raw("1.5"), "abc", "1.5", True, [], {}, Raw("1
                 # contract v2: a JSON integer, a CSV cell of ASCII digits; nothing else
                 Raw("2.0"), Raw("2E0"), "３", "٣", " 7 ", "+2", "2.0"]
 QUANTITY_TEXT = ["3", "12", "007"]  # text digits: refused in JSON (a CSV cell of them is fine)
-BAD_DATES = ["2017-02-30", "2017-13-01", "17-03-01", "2016-12-31", "2018-01-01", "2017-3-1",
+# (2018-03-01: contract v2's assessment window admits findings and due dates to 2018-02-28)
+BAD_DATES = ["2017-02-30", "2017-13-01", "17-03-01", "2016-12-31", "2018-03-01", "2017-3-1",
              " 2017-03-01", "２０１７-03-01", "٢٠١٧-٠٣-٠١", "2017-03-01T00:00", ""]
 BAD_BYTES = [b"\xff", b"\xc0\xaf", b"\xed\xa0\x80", b"\xe6\xb2", b"\x80abc", b"\xf8\x88\x80\x80\x80"]
 NOT_OBJECTS = ["[]", '"finding"', "1", "null", "true", '[{"type":"town","id":"x","name":"y"}]']

@@ -279,7 +279,9 @@ BAD = [
      "not one of the grade bands"),
     ("duplicate band", [('name = "合格"', 'name = "不合格"')], "grades.bands[1]", "name", "duplicate grade"),
     # schema
-    ("schema 2", [("schema = 1", "schema = 2")], "header", "schema", "this version reads schema 1, not 2"),
+    ("schema 3", [("schema = 1", "schema = 3")], "header", "schema", "this version reads schema 1 or 2, not 3"),
+    ("schema 1 with a v2 key", [("schema = 1\n", "schema = 1\nveto_rank = \"last\"\n")], "header",
+     "veto_rank", "needs schema = 2"),
     ("schema a string", [("schema = 1", 'schema = "1"')], "header", "schema", "this version reads schema 1"),
     ("schema missing", [("schema = 1\n", "")], "header", "schema", "this version reads schema 1"),
 ]

@@ -34,6 +34,8 @@ from ledger.text.rubric import check_summary, render_tree
 REPO = Path(__file__).resolve().parents[2]
 RUBRIC_FILE = REPO / "ledger" / "rubric" / "bundled" / "taicang" / "2017.toml"  # rubrics/ links here
 REVISED_FILE = REPO / "tests" / "support" / "fixtures" / "rubrics" / "taicang-2017-revised.toml"
+# the first edition, as bundled before contract v2 (ledgers that adopted it store this text)
+FIRST_FILE = REPO / "tests" / "support" / "fixtures" / "rubrics" / "taicang-2017-first.toml"
 SEED_NAME = "shared/seeds/000_ff6bc83b88124ad4.txt"
 SEED_CANDIDATES = [Path(__file__).resolve().parents[3] / SEED_NAME, Path("/work") / SEED_NAME]
 
@@ -54,7 +56,7 @@ CLAUSES = {
     "A05.1": ("per_unit", "0.2", "cases"),
     "A05.2": ("per_unit", "0.1", "cases"),
     "A05.3": ("per_unit", "0.1", "cases"),
-    "A05.4": ("fixed", "0.5", None),
+    "A05.4": ("deadline", "0.5", date(2017, 12, 31)),  # contract v2: a whole-year condition
     "A05.5": ("per_unit", "0.5", "cases"),
     "A06.1": ("fixed", "2", None),
     "A06.2": ("fixed", "2", None),
@@ -164,22 +166,63 @@ def test_clause_rule_kind_and_amount(rubric, clause_id):
         assert rule.unit == extra
 
 
+# contract v2, clause-ids.md "Unit ceilings": where the seed names how many there can be
+CEILINGS = {"A03.1": 3, "A09.3": 3, "A08.1": 96, "A08.2": 96, "A08.4": 12, "B01.1": 12}
+# clause-ids.md "Condition clauses": the seed's sentence has no unit
+CONDITIONS = {"A01.1", "A01.2", "A02.2", "A04.1", "A04.2", "A04.3", "A05.4", "A06.1", "A06.2",
+              "A07.1", "A10.1", "A10.2", "A10.3", "B04.3", "B08.3", "B09.1", "B12.1"}
+
+
 def test_special_rules(rubric):
     assert rubric.clause("A03.1").rule == PerUnit(amount=D(1), unit="policies", max_units=3)
-    assert all(rubric.clause(c).rule.max_units is None
-               for c, (kind, _, _) in CLAUSES.items() if kind == "per_unit" and c != "A03.1")
+    assert {c: rubric.clause(c).rule.max_units for c, (kind, _, _) in CLAUSES.items()
+            if kind == "per_unit" and rubric.clause(c).rule.max_units is not None} == CEILINGS
     assert isinstance(rubric.clause("A02.1").rule, ZeroScore)
     assert isinstance(rubric.clause("C01.1").rule, ZeroScore)
     assert rubric.clause("B04.2").rule == RateShortfall(amount=D("0.1"), target=D(100), step=D(1), rounding="floor")
     assert rubric.clause("C02.1").rule == WorkingDayDelay(
         amount=D("0.1"), fact="payment", allowed_days=5, per="case", unit="cases")
     assert rubric.clause("A09.1").rule == WorkingDayDelay(
-        amount=D("0.1"), fact="report", allowed_days=0, per="working_day", unit="working days")
+        amount=D("0.1"), fact="report", allowed_days=0, per="working_day", unit="working days",
+        holiday_due="next_working_day")
     assert [rubric.clause(f"D01.{i}").rule for i in (1, 2)] == [Bonus(amount=D("0.5")), Bonus(amount=D(1))]
     assert [rubric.clause(f"D02.{i}").rule for i in (1, 2, 3)] == [
         Bonus(amount=D(a), highest_per_project=True) for a in ("1.5", "1", "0.5")]
     assert rubric.clause("D02.1").needs_project and rubric.clause("B04.2").needs_value
     assert isinstance(rubric.clause("A04.1").rule, Deadline) and isinstance(rubric.clause("A01.1").rule, Fixed)
+
+
+def test_condition_clauses_are_exactly_the_listed_ones(rubric):
+    flagged = {c.id for c in rubric.clauses() if getattr(c.rule, "condition", False)}
+    assert flagged == CONDITIONS
+    assert all(rubric.clause(c).is_condition for c in ("A02.1", "C01.1"))  # 不得分: once anyway
+
+
+def test_bonus_evidence_requirements_quote_the_seed(rubric, seed):
+    required = {c.id: c.evidence_required for c in rubric.clauses() if c.evidence_required}
+    assert required == {"D01.1": "以镇级层面出台文件、签订协议为依据",
+                        "D01.2": "以镇级层面出台文件、签订协议为依据",
+                        "D02.1": "被苏州市局以上部门通报表彰", "D02.2": "被苏州市局以上部门通报表彰",
+                        "D02.3": "被苏州市局以上部门通报表彰"}
+    assert all(_squash(words) in seed for words in required.values())
+
+
+def test_window_and_veto_rank(rubric, seed):
+    assert rubric.window.end == date(2018, 2, 28) == rubric.assessed_until
+    assert "于次年2月底前" in rubric.window.source and _squash(rubric.window.source) in seed
+    assert rubric.veto_rank == "last"
+
+
+def test_first_edition_is_kept_and_has_none_of_the_v2_readings(rubric):
+    first = load_rubric(FIRST_FILE)
+    assert first.id == rubric.id and first.schema == 1 and first.sha256 != rubric.sha256
+    assert first.sha256 == "3aaaf83e03baa4339e901418ae33f87bc180cca0cadc9887ecc1354c00d4b028"
+    assert first.window is None and first.assessed_until == date(2017, 12, 31)
+    assert first.veto_rank == "by_total"
+    assert not any(c.is_condition and not isinstance(c.rule, ZeroScore) or c.evidence_required
+                   for c in first.clauses())
+    assert first.clause("A09.1").rule.holiday_due == "as_given"
+    assert isinstance(first.clause("A05.4").rule, Fixed)
 
 
 def test_points_per_indicator_and_totals(rubric):
@@ -193,7 +236,7 @@ def test_points_per_indicator_and_totals(rubric):
 
 
 def test_header(rubric):
-    assert (rubric.id, rubric.schema, rubric.period, rubric.locale) == ("taicang-2017", 1, "2017", "zh-CN")
+    assert (rubric.id, rubric.schema, rubric.period, rubric.locale) == ("taicang-2017", 2, "2017", "zh-CN")
     assert (rubric.valid_from, rubric.valid_to) == (date(2017, 1, 1), date(2017, 12, 31))
     assert rubric.source.title == "太仓市社会救助工作绩效评价指标及评分标准（2017年）"
     assert rubric.source.document_number == "太政民〔2017〕72号"
@@ -297,7 +340,9 @@ def test_unknown_bundled_id_lists_known_ids():
 # --------------------------------------------------------------------------- the revised test edition
 
 
-def test_revised_edition_differs_in_exactly_three_places(rubric):
+def test_revised_edition_differs_in_exactly_three_places():
+    # the test-only edition is a copy of the first edition (schema 1), not of the bundled one
+    rubric = load_rubric(FIRST_FILE)
     revised = load_rubric(REVISED_FILE)
     assert revised.id == "taicang-2017-revised" and revised.period == rubric.period
     old = {c.id: c for c in rubric.clauses()}

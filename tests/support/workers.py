@@ -61,7 +61,7 @@ from ledger.events import canonical_json
 TOWNS = ("沙溪镇", "浏河镇", "城厢镇", "璜泾镇")
 # (clause, counts units): units may have quantity > 1, occurrences only 1
 CLAUSES = (("B06.1", True), ("A03.1", True), ("A01.2", False), ("B10.2", True),
-           ("A05.4", False))
+           ("A10.2", False))  # (A05.4 became a deadline at 12-31 in contract v2)
 
 
 def setup_records(towns=TOWNS, prefix: str = "setup") -> list[dict]:
