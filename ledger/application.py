@@ -33,7 +33,7 @@ from ledger.projections.scoring import check_as_of, score_card, score_evidence
 from ledger.projections.state import TownState, fold
 from ledger.rubric import Rubric, load_rubric_text, resolve_rubric
 from ledger.store.rows import UNSCOPED
-from ledger.store import EventStore, Head, format_timestamp
+from ledger.store import EventStore, Head, format_timestamp, tree
 from ledger.dates.timeparse import parse_as_of, parse_known_at
 from ledger.importing.validation import validate_into
 
@@ -52,6 +52,8 @@ class Ledger:
         self._fast = readmodel.ensure(self.store.conn, self._head_seq())
         if self._fast:
             self.store.listeners.append(readmodel.on_chunk)
+        if tree.prepare(self.store.conn):  # the Merkle tree over the chain (issue 17)
+            self.store.listeners.append(tree.on_chunk)
 
     def _head_seq(self) -> int:
         head = self.store.head()
@@ -91,8 +93,11 @@ class Ledger:
         return self.store.head()
 
     def verify(self, digest: str | None = None) -> int:
-        """Check the hash chain and guards (and a digest taken earlier); returns the count."""
-        return self.store.verify(digest)
+        """Check the hash chain and guards (and a digest taken earlier), then the Merkle
+        tree built on it; returns the count."""
+        count = self.store.verify(digest)
+        tree.verify_stored(self.store.conn)
+        return count
 
     def towns(self, known_at=None) -> list[str]:
         """Registered town names, in registration order."""
