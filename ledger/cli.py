@@ -74,12 +74,20 @@ def import_cmd(ctx, file):
 
 @cli.command()
 @click.option("--digest", default=None, help="SEQ:HASH printed by `head` earlier.")
+@click.option("--checkpoint", "checkpoint_file", default=None, type=click.Path(dir_okay=False),
+              help="A signed checkpoint taken earlier (the recommended external anchor).")
+@click.option("--key", "keys", multiple=True, type=click.Path(dir_okay=False),
+              help="The checkpoint signer's verifier key (.pub).")
 @click.pass_context
-def verify(ctx, digest):
-    """Check the hash chain, the append-only guards and (optionally) an earlier digest."""
+def verify(ctx, digest, checkpoint_file, keys):
+    """Check the hash chain, the append-only guards, the Merkle tree and (optionally) an
+    earlier digest or signed checkpoint."""
     with _open(ctx) as lg:
         n = lg.verify(digest)
         extra = f"; holds the prefix {digest}" if digest else ""
+        if checkpoint_file:
+            from ledger.proofs.commands import verify_checkpoint
+            extra += verify_checkpoint(lg, checkpoint_file, keys)
         click.echo(f"ok: {n} events, chain valid, append-only guards in place{extra}")
 
 
@@ -298,6 +306,15 @@ def demo(ctx, town):
     """Build the example 2017 ledger (./demo.db by default) and print its scoreboard."""
     from ledger.demo import run_demo
     click.echo(run_demo(ctx.obj["db"] or "demo.db", town))
+
+
+def _proof_commands() -> None:
+    from ledger.proofs.commands import COMMANDS
+    for command in COMMANDS:
+        cli.add_command(command)
+
+
+_proof_commands()
 
 
 def main(argv=None) -> int:
