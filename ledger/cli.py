@@ -219,11 +219,20 @@ def compare(ctx, town, period, as_of, known_at, lang, as_json):
 @click.option("--as-of", default=None)
 @click.option("--actor", default=None)
 @click.option("--json", "as_json", is_flag=True)
+@click.option("--sign", "sign_key", default=None, type=click.Path(dir_okay=False),
+              help="With --receipt: the private key that signs the covering checkpoint.")
+@click.option("--receipt", default=None, type=click.Path(dir_okay=False),
+              help="Write the publication's verifiable receipt (JSON) to this file.")
 @click.pass_context
-def publish(ctx, town, period, as_of, actor, as_json):
+def publish(ctx, town, period, as_of, actor, as_json, sign_key, receipt):
     """Freeze a card (or the scoreboard) in the ledger; prints the publication id."""
+    if bool(sign_key) != bool(receipt):
+        raise click.UsageError("--receipt FILE and --sign KEY go together")
     with _open(ctx) as lg:
         pub = lg.publish(period, town=town, as_of=as_of, actor=actor)
+        if receipt:
+            from ledger.proofs.commands import write_receipt
+            write_receipt(lg, pub.id, sign_key, receipt)
         click.echo(dumps(pub.to_dict(), indent=2) if as_json else pub.id)
 
 
@@ -232,9 +241,18 @@ def publish(ctx, town, period, as_of, actor, as_json):
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def reproduce(ctx, publication_id, as_json):
-    """Recompute a publication from the ledger alone; exit 1 unless the hash matches."""
+    """Recompute a publication (an id, or a receipt file) from the ledger alone; exit 1
+    unless the hash matches."""
+    import os
+    receipt_sha = None
+    if os.path.isfile(publication_id) and not publication_id.startswith("pub-"):
+        from ledger.proofs.commands import receipt_publication
+        publication_id, receipt_sha = receipt_publication(publication_id)
     with _open(ctx) as lg:
         r = lg.reproduce(publication_id)
+    if receipt_sha is not None and receipt_sha != r.published_sha256:
+        raise LedgerError(f"the receipt's sha256 {receipt_sha} is not the one publication "
+                          f"{r.id} froze ({r.published_sha256})")
     if as_json:
         click.echo(dumps(r.to_dict(), indent=2))
     elif r.matches:

@@ -180,6 +180,18 @@ def prove(ctx, event_id, checkpoint_file, keys, from_size, to_size, as_json):
 @click.option("--lang", type=click.Choice(["zh", "en", "both"]), default="both")
 def check(file, checkpoint_file, keys, lang):
     """Verify a proof file or an appeal packet (.zip) with no ledger at all."""
+    if not file.endswith(".zip"):
+        head = read_text(file, "proof")
+        if '"kind": "receipt"' in head or '"kind":"receipt"' in head:
+            from ledger.proofs.receipts import check_receipt
+            if not keys:
+                raise click.UsageError("a receipt is checked with the bureau's key: --key PUBKEY")
+            proved = check_receipt(json.loads(head), read_verifiers(keys))
+            pub = proved["publication"]
+            click.echo(f"ok: receipt of {pub.id} ({pub.town or 'scoreboard'} {pub.period}): the "
+                       f"card's SHA-256 {pub.sha256} is the published one and its "
+                       f"{len(proved['rows'])} events are proven in the signed checkpoint")
+            return
     if file.endswith(".zip"):
         from ledger.proofs.packet import check_packet
         for line in check_packet(file, read_verifiers(keys), lang):
@@ -198,4 +210,36 @@ def check(file, checkpoint_file, keys, lang):
     click.echo(check_proof(data, cp))
 
 
-COMMANDS = (keygen, checkpoint, prove, check)
+@click.command()
+@click.option("--town", required=True)
+@click.option("--period", required=True)
+@click.option("--key", "key_file", required=True, type=click.Path(dir_okay=False),
+              help="The bureau's private key: signs today's checkpoint and the manifest.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False))
+@click.pass_context
+def packet(ctx, town, period, key_file, output):
+    """Build the appeal packet (.zip) of a town's published card; `check` verifies it offline."""
+    from ledger.proofs.packet import build_packet
+    key = read_signer(key_file)
+    with _open(ctx) as lg:
+        click.echo(str(build_packet(lg, town, period, key, output)))
+
+
+def write_receipt(lg, publication_id: str, key_file: str, path: str) -> None:
+    """``publish --sign KEY --receipt FILE``: the publication's receipt as JSON."""
+    from ledger.proofs.receipts import make_receipt
+    receipt = make_receipt(lg, publication_id, read_signer(key_file))
+    write_text(path, json.dumps(receipt, ensure_ascii=False, indent=2) + "\n")
+
+
+def receipt_publication(path: str) -> str:
+    """``reproduce RECEIPT``: the publication id a receipt file is about (its proofs are
+    checked with ``check``; reproduce compares the recomputed card with the receipt's)."""
+    try:
+        receipt = json.loads(read_text(path, "receipt"))
+        return receipt["publication"], receipt["sha256"]
+    except (ValueError, KeyError, TypeError):
+        raise LedgerError(f"{path} is not a receipt written by `publish --receipt`") from None
+
+
+COMMANDS = (keygen, checkpoint, prove, check, packet)
