@@ -8,8 +8,8 @@
 ...     signed = sign_checkpoint(lg, key)
 ...     proof = inclusion(lg, "t1")
 1
->>> proof["kind"], proof["leaf_index"], proof["tree_size"]
-('inclusion', 0, 1)
+>>> proof["kind"], proof["leaf_index"], proof["tree_size"]  # the checkpoint is event 2
+('inclusion', 0, 2)
 """
 
 from __future__ import annotations
