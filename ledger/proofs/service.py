@@ -47,9 +47,18 @@ def _head_size(lg: "Ledger") -> int:
 def sign_checkpoint(lg: "Ledger", key: Signer, origin: str | None = None,
                     actor: str | None = None) -> str:
     """Sign the ledger's tree head and append it as a CheckpointSigned event; returns the
-    signed note. Made under the write lock, so the head cannot move meanwhile."""
+    signed note. Made under the write lock, so the head cannot move meanwhile.
+
+    A signature is forever, so nothing derived is trusted: the chain and the stored tree
+    are verified first, and the ledger must still hold every checkpoint it signed before
+    (C2SP: a log never signs a checkpoint inconsistent with an earlier one).
+    """
     from ledger.importing.validation import to_new_event
     made: list[str] = []
+    lg.verify()
+    for earlier in checkpoints_signed(lg):
+        cp = checkpoints.parse_text(earlier.note.split("\n\n")[0] + "\n")
+        check_against_ledger(lg, cp)
 
     def prepare(reader):
         conn = lg.store.conn

@@ -26,7 +26,9 @@ SCHEMA = ("CREATE TABLE IF NOT EXISTS merkle_nodes (level INTEGER NOT NULL, "
           "idx BIGINT NOT NULL, hash BLOB NOT NULL, PRIMARY KEY (level, idx))",
           "CREATE TABLE IF NOT EXISTS merkle_state (key TEXT PRIMARY KEY, "
           "value BIGINT NOT NULL)")
-INSERT = "INSERT INTO merkle_nodes (level, idx, hash) VALUES (?, ?, ?)"
+# a stale row (left by a crash-free but foreign writer) is overwritten, never a failed append
+INSERT = ("INSERT INTO merkle_nodes (level, idx, hash) VALUES (?, ?, ?) "
+          "ON CONFLICT (level, idx) DO UPDATE SET hash = excluded.hash")
 SIZE = "SELECT value FROM merkle_state WHERE key = 'size'"
 SET_SIZE = ("INSERT INTO merkle_state (key, value) VALUES ('size', ?) "
             "ON CONFLICT (key) DO UPDATE SET value = excluded.value")
@@ -103,6 +105,10 @@ def on_chunk(conn, rows: list[tuple]) -> None:
     if not rows:
         return
     size = applied_size(conn)
+    if size > rows[0][0] - 1:  # claims events the ledger lacks: not ours, build it again
+        conn.execute("DELETE FROM merkle_nodes")
+        conn.execute("DELETE FROM merkle_state")
+        size = 0
     if size < rows[0][0] - 1:
         size = catch_up(conn, rows[0][0] - 1)
     _apply(conn, size, [r[HASH_INDEX] for r in rows])

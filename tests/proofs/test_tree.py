@@ -104,3 +104,28 @@ def test_verify_catches_an_altered_missing_or_extra_node(tmp_path):
     raw.commit()
     with ledger.open(path) as lg, pytest.raises(TamperError, match="holds node 5/0"):
         lg.verify()
+
+
+def test_a_tree_claiming_too_much_is_rebuilt_not_a_failed_append(tmp_path):
+    path = tmp_path / "t.db"
+    with ledger.open(path) as lg:
+        lg.store.append(_notes(0, 9))
+    raw = sqlite3.connect(path)
+    raw.execute("UPDATE merkle_state SET value = 50 WHERE key = 'size'")
+    raw.execute("INSERT INTO merkle_nodes VALUES (1, 7, zeroblob(32))")  # a stale row ahead
+    raw.commit()
+    with ledger.open(path) as lg:
+        lg.store.append(_notes(9, 9))
+        assert lg.verify() == 18
+
+
+def test_signing_refuses_a_tree_that_does_not_match_the_chain(tmp_path):
+    from ledger.proofs import note, service
+    path = tmp_path / "t.db"
+    with ledger.open(path) as lg:
+        lg.store.append(_notes(0, 8))
+    raw = sqlite3.connect(path)
+    raw.execute("UPDATE merkle_nodes SET hash = zeroblob(32) WHERE level = 3")
+    raw.commit()
+    with ledger.open(path) as lg, pytest.raises(TamperError, match="node 3/0"):
+        service.sign_checkpoint(lg, note.generate("t.example/log"))
