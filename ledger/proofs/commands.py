@@ -118,7 +118,11 @@ def checkpoint(ctx, sign_key, verify_keys, cosign_key, log_key, origin, output, 
         if ctx.obj["db"]:
             with _open(ctx) as lg:
                 service.check_against_ledger(lg, verified.checkpoint)
-        write_text(output, notes.add_signature(text, read_signer(cosign_key)))
+        cosigner = read_signer(cosign_key)
+        if cosigner.kind != notes.COSIGNATURE:
+            raise LedgerError(f"{cosign_key} is a log's key: a cosigner's key is made with "
+                              f"`keygen NAME --cosigner` (C2SP tlog-cosignature, type 0x04)")
+        write_text(output, notes.add_signature(text, cosigner))
         return
     verified = checkpoints.parse(text, read_verifiers(verify_keys))
     cp = verified.checkpoint

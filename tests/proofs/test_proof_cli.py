@@ -48,6 +48,9 @@ def test_checkpoint_verify_cosign_and_verify_against_the_ledger(work):
     assert "signed by city.example/w; the ledger still holds that tree" in run.stdout_text
     wrong = run_cli("checkpoint", "--verify", "city.example_w.pub", "cp.txt", cwd=work)
     assert "no signature of the trusted key" in assert_one_error_line(wrong)
+    log_key = run_cli("checkpoint", "--cosign", "bureau.example_ledger.key", "--log-key",
+                      "bureau.example_ledger.pub", "cp.txt", cwd=work)
+    assert "--cosigner" in assert_one_error_line(log_key)
     run = run_cli("--db", "demo.db", "verify", "--checkpoint", "cp.txt", "--key",
                   "bureau.example_ledger.pub", cwd=work)
     assert run.returncode == 0 and "holds the tree of checkpoint" in run.stdout_text
