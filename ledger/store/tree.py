@@ -1,9 +1,11 @@
 """The Merkle tree's stored nodes: every SQL statement of ``merkle_nodes`` lives here.
 
-Each complete subtree of two or more leaves is one row ``(level, idx, hash)``,
-written in the append's transaction through the store's ``listeners`` hook, so a
-proof reads O(log n) rows. Leaves (level 0) are not stored: a leaf is
-``SHA-256(0x00 || events.hash)``, read by ``seq``. Like the read model the table
+Each complete subtree of ``2**LOWEST`` (16) or more leaves is one row
+``(level, idx, hash)``, written in the append's transaction through the store's
+``listeners`` hook, so a proof reads O(log n) rows. Smaller subtrees are not stored
+(one row per 16 events instead of one per event keeps an import's cost low): they are
+hashed from at most 15 of the events' ``hash`` read by ``seq``, a leaf being
+``SHA-256(0x00 || events.hash)``. Like the read model the table
 is a cache: caught up from the events when behind (a ledger written by a tool
 that did not keep it) and checked against the chain by :func:`verify_tree`.
 
@@ -19,7 +21,7 @@ from __future__ import annotations
 import sqlite3
 
 from ledger.errors import TamperError
-from ledger.proofs.merkle import append_leaf, leaf_hash, range_hash
+from ledger.proofs.merkle import append_leaf, leaf_hash, node_hash, range_hash
 
 # portable SQL (SQLite and PostgreSQL): BLOB is BYTEA there; no WITHOUT ROWID on purpose
 SCHEMA = ("CREATE TABLE IF NOT EXISTS merkle_nodes (level INTEGER NOT NULL, "
@@ -33,9 +35,9 @@ SIZE = "SELECT value FROM merkle_state WHERE key = 'size'"
 SET_SIZE = ("INSERT INTO merkle_state (key, value) VALUES ('size', ?) "
             "ON CONFLICT (key) DO UPDATE SET value = excluded.value")
 NODE = "SELECT hash FROM merkle_nodes WHERE level = ? AND idx = ?"
-EVENT_HASH = "SELECT hash FROM events WHERE seq = ?"
 EVENT_HASHES = "SELECT seq, hash FROM events WHERE seq > ? AND seq <= ? ORDER BY seq"
 HASH_INDEX = 12  # ``hash`` is the last of the store's COLUMNS
+LOWEST = 4  # the lowest level stored
 
 
 def ensure(conn: sqlite3.Connection) -> None:
@@ -94,6 +96,7 @@ def _apply(conn, size: int, hashes) -> int:
     for h in hashes:
         made += append_leaf(frontier, size, leaf_hash(bytes.fromhex(h)))
         size += 1
+    made = [m for m in made if m[0] >= LOWEST]
     if made:
         conn.executemany(INSERT, made)
     conn.execute(SET_SIZE, (size,))
@@ -126,11 +129,15 @@ def catch_up(conn, upto: int | None = None) -> int:
 
 def node(conn, level: int, idx: int) -> bytes:
     """The root of complete subtree ``idx`` at ``level`` (a leaf when ``level`` is 0)."""
-    if level == 0:
-        row = conn.execute(EVENT_HASH, (idx + 1,)).fetchone()
-        if row is None:
-            raise TamperError(f"event seq {idx + 1} is missing", idx + 1)
-        return leaf_hash(bytes.fromhex(row[0]))
+    if level < LOWEST:  # hashed from its 2**level events (8 at most)
+        first, count = idx << level, 1 << level
+        hashes = [leaf_hash(bytes.fromhex(h)) for _, h in
+                  conn.execute(EVENT_HASHES, (first, first + count))]
+        if len(hashes) != count:
+            raise TamperError(f"events seq {first + 1}..{first + count} are missing", first + 1)
+        while len(hashes) > 1:
+            hashes = [node_hash(hashes[i], hashes[i + 1]) for i in range(0, len(hashes), 2)]
+        return hashes[0]
     row = conn.execute(NODE, (level, idx)).fetchone()
     if row is None:
         raise TamperError(f"the Merkle tree lacks node {level}/{idx}: run verify")
@@ -171,6 +178,8 @@ def verify_tree(conn) -> int:
     while batch := cur.fetchmany(10000):
         for seq, h in batch:
             for level, idx, digest in append_leaf(frontier, seq - 1, leaf_hash(bytes.fromhex(h))):
+                if level < LOWEST:
+                    continue
                 row = stored.fetchone()
                 if row is None or (row[0], row[1]) != (level, idx):
                     raise TamperError(f"the Merkle tree lacks node {level}/{idx} "

@@ -50,8 +50,9 @@ def test_tree_follows_appends_in_chunks(tmp_path):
     path = consistency_path(src, 1000, size)
     assert verify_consistency(1000, size, tree.root(conn, 1000), tree.root(conn, size), path)
     assert tree.verify_tree(conn) == size
-    # O(log n): the nodes stored are the complete subtrees of two or more leaves
-    assert conn.execute("SELECT count(*) FROM merkle_nodes").fetchone()[0] == size - bin(size).count("1")
+    # the nodes stored are the complete subtrees of 16 leaves or more
+    assert conn.execute("SELECT count(*) FROM merkle_nodes").fetchone()[0] == sum(
+        size >> k for k in range(tree.LOWEST, size.bit_length()))
 
 
 def test_tree_catches_up_with_events_written_without_it(tmp_path):
@@ -74,36 +75,32 @@ def test_tree_catches_up_with_events_written_without_it(tmp_path):
 def test_verify_catches_an_altered_missing_or_extra_node(tmp_path):
     path = tmp_path / "t.db"
     with ledger.open(path) as lg:
-        lg.store.append(_notes(0, 13))
-        assert lg.verify() == 13
+        lg.store.append(_notes(0, 40))
+        assert lg.verify() == 40
     raw = sqlite3.connect(path)
-    raw.execute("UPDATE merkle_nodes SET hash = zeroblob(32) WHERE level = 2 AND idx = 1")
+    raw.execute("UPDATE merkle_nodes SET hash = zeroblob(32) WHERE level = 4 AND idx = 1")
     raw.commit()
-    with ledger.open(path) as lg, pytest.raises(TamperError, match="node 2/1 does not match"):
+    with ledger.open(path) as lg, pytest.raises(TamperError, match="node 4/1 does not match"):
         lg.verify()
-    raw.execute("DELETE FROM merkle_nodes WHERE level = 2 AND idx = 1")
+    raw.execute("DELETE FROM merkle_nodes WHERE level = 4 AND idx = 1")
     raw.commit()
-    with ledger.open(path) as lg, pytest.raises(TamperError, match="lacks node 2/1"):
+    with ledger.open(path) as lg, pytest.raises(TamperError, match="lacks node 4/1"):
         lg.verify()
-    raw.execute("INSERT INTO merkle_nodes VALUES (2, 1, zeroblob(32))")
-    raw.execute("INSERT INTO merkle_nodes VALUES (5, 0, zeroblob(32))")
+    raw.execute("INSERT INTO merkle_nodes SELECT 4, 1, hash FROM merkle_nodes WHERE level = 4 AND idx = 0")
     raw.commit()
     with ledger.open(path) as lg:
         with pytest.raises(TamperError, match="does not match"):
             lg.verify()
-    raw.execute("DELETE FROM merkle_nodes WHERE level = 2 AND idx = 1")
-    raw.execute("INSERT INTO merkle_nodes SELECT 2, 1, hash FROM merkle_nodes WHERE level = 2 AND idx = 0")
-    raw.commit()
-    with ledger.open(path) as lg:
         conn = lg.store.conn
         conn.execute("BEGIN IMMEDIATE")
         tree.rebuild(conn)
         conn.execute("COMMIT")
-        assert lg.verify() == 13
-    raw.execute("INSERT INTO merkle_nodes VALUES (5, 0, zeroblob(32))")
+        assert lg.verify() == 40
+    raw.execute("INSERT INTO merkle_nodes VALUES (6, 0, zeroblob(32))")
     raw.commit()
-    with ledger.open(path) as lg, pytest.raises(TamperError, match="holds node 5/0"):
+    with ledger.open(path) as lg, pytest.raises(TamperError, match="holds node 6/0"):
         lg.verify()
+    raw.close()
 
 
 def test_a_tree_claiming_too_much_is_rebuilt_not_a_failed_append(tmp_path):
@@ -112,20 +109,35 @@ def test_a_tree_claiming_too_much_is_rebuilt_not_a_failed_append(tmp_path):
         lg.store.append(_notes(0, 9))
     raw = sqlite3.connect(path)
     raw.execute("UPDATE merkle_state SET value = 50 WHERE key = 'size'")
-    raw.execute("INSERT INTO merkle_nodes VALUES (1, 7, zeroblob(32))")  # a stale row ahead
+    raw.execute("INSERT INTO merkle_nodes VALUES (4, 1, zeroblob(32))")  # a stale row ahead
     raw.commit()
     with ledger.open(path) as lg:
-        lg.store.append(_notes(9, 9))
-        assert lg.verify() == 18
+        lg.store.append(_notes(9, 30))
+        assert lg.verify() == 39
 
 
 def test_signing_refuses_a_tree_that_does_not_match_the_chain(tmp_path):
     from ledger.proofs import note, service
     path = tmp_path / "t.db"
     with ledger.open(path) as lg:
-        lg.store.append(_notes(0, 8))
+        lg.store.append(_notes(0, 16))
     raw = sqlite3.connect(path)
-    raw.execute("UPDATE merkle_nodes SET hash = zeroblob(32) WHERE level = 3")
+    raw.execute("UPDATE merkle_nodes SET hash = zeroblob(32) WHERE level = 4")
     raw.commit()
-    with ledger.open(path) as lg, pytest.raises(TamperError, match="node 3/0"):
+    with ledger.open(path) as lg, pytest.raises(TamperError, match="node 4/0"):
         service.sign_checkpoint(lg, note.generate("t.example/log"))
+
+
+def test_every_size_up_to_70_matches_the_tree_in_memory(tmp_path):
+    store = _store_with_tree(tmp_path / "t.db")
+    for size in range(1, 71):
+        store.append(_notes(size, 1))
+        leaves = _leaves(store.conn)
+        mem = memory_source(leaves)
+        assert tree.root(store.conn, size) == range_hash(mem, 0, size)
+        src = tree.source(store.conn)
+        for i in {0, size // 2, size - 1}:
+            assert inclusion_path(src, i, size) == inclusion_path(mem, i, size)
+        for first in {1, size // 3 or 1, size}:
+            assert consistency_path(src, first, size) == consistency_path(mem, first, size)
+    assert tree.verify_tree(store.conn) == 70
