@@ -31,7 +31,8 @@ if TYPE_CHECKING:
 
 def _conn(lg: "Ledger"):
     conn = lg.store.conn
-    if not tree.prepare(conn) and tree.applied_size(conn) < tree.head_size(conn):
+    if not tree.prepare(conn) and (not tree.usable(conn)
+                                   or tree.applied_size(conn) < tree.head_size(conn)):
         raise LedgerError("the ledger's Merkle tree is behind and the file is read-only: "
                           "open it once with write access")
     return conn

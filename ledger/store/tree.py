@@ -38,6 +38,7 @@ NODE = "SELECT hash FROM merkle_nodes WHERE level = ? AND idx = ?"
 EVENT_HASHES = "SELECT seq, hash FROM events WHERE seq > ? AND seq <= ? ORDER BY seq"
 HASH_INDEX = 12  # ``hash`` is the last of the store's COLUMNS
 LOWEST = 4  # the lowest level stored
+VERSION = 2  # of the tables' layout: another one is built again from the events
 
 
 def ensure(conn: sqlite3.Connection) -> None:
@@ -47,15 +48,18 @@ def ensure(conn: sqlite3.Connection) -> None:
 
 
 def prepare(conn) -> bool:
-    """Create the tables and catch up with the events; False if the file is read-only."""
+    """Create the tables and catch up with the events (building them again if they are
+    of another layout); False if the file is read-only."""
     try:
-        if _exists(conn) and applied_size(conn) >= head_size(conn):
+        if _exists(conn) and _version(conn) == VERSION and applied_size(conn) >= head_size(conn):
             return True
         conn.execute("BEGIN IMMEDIATE")
     except sqlite3.OperationalError:
         return False
     try:
         ensure(conn)
+        if _version(conn) != VERSION:
+            rebuild(conn)
         catch_up(conn)
         conn.execute("COMMIT")
         return True
@@ -70,6 +74,11 @@ def prepare(conn) -> bool:
 def _exists(conn) -> bool:
     return conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'merkle_state'"
                         ).fetchone()[0] == 1
+
+
+def _version(conn) -> int:
+    row = conn.execute("SELECT value FROM merkle_state WHERE key = 'version'").fetchone()
+    return row[0] if row else 0
 
 
 def applied_size(conn) -> int:
@@ -110,7 +119,7 @@ def on_chunk(conn, rows: list[tuple]) -> None:
     size = applied_size(conn)
     if size > rows[0][0] - 1:  # claims events the ledger lacks: not ours, build it again
         conn.execute("DELETE FROM merkle_nodes")
-        conn.execute("DELETE FROM merkle_state")
+        conn.execute("UPDATE merkle_state SET value = 0 WHERE key = 'size'")
         size = 0
     if size < rows[0][0] - 1:
         size = catch_up(conn, rows[0][0] - 1)
@@ -154,9 +163,14 @@ def root(conn, size: int) -> bytes:
 
 
 def verify_stored(conn) -> int | None:
-    """:func:`verify_tree` if the ledger holds a tree (a read-only file written before
-    trees has none, and nothing is proven from a tree that is not there)."""
-    return verify_tree(conn) if _exists(conn) else None
+    """:func:`verify_tree` if the ledger holds a tree of this layout (a read-only file
+    may hold none, or an older one: nothing is proven from it, see :func:`usable`)."""
+    return verify_tree(conn) if usable(conn) else None
+
+
+def usable(conn) -> bool:
+    """Whether the stored tree is of this layout (proofs are made only from such a tree)."""
+    return _exists(conn) and _version(conn) == VERSION
 
 
 def verify_tree(conn) -> int:
@@ -198,4 +212,5 @@ def rebuild(conn) -> int:
     """Drop the stored nodes and build them again from the events (in a transaction)."""
     conn.execute("DELETE FROM merkle_nodes")
     conn.execute("DELETE FROM merkle_state")
+    conn.execute("INSERT INTO merkle_state (key, value) VALUES ('version', ?)", (VERSION,))
     return catch_up(conn)

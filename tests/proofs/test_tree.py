@@ -141,3 +141,16 @@ def test_every_size_up_to_70_matches_the_tree_in_memory(tmp_path):
         for first in {1, size // 3 or 1, size}:
             assert consistency_path(src, first, size) == consistency_path(mem, first, size)
     assert tree.verify_tree(store.conn) == 70
+
+
+def test_a_tree_of_another_layout_is_built_again_on_open(tmp_path):
+    path = tmp_path / "t.db"
+    with ledger.open(path) as lg:
+        lg.store.append(_notes(0, 40))
+    raw = sqlite3.connect(path)
+    raw.execute("UPDATE merkle_state SET value = 1 WHERE key = 'version'")
+    raw.execute("INSERT INTO merkle_nodes VALUES (1, 0, zeroblob(32))")  # the old layout's rows
+    raw.commit()
+    with ledger.open(path) as lg:
+        assert lg.verify() == 40
+        assert tree.usable(lg.store.conn)
