@@ -37,7 +37,7 @@ from ledger.publishing import (
     Publication, Reproduction, check_rubric, frozen_content, publication, reproduction,
 )
 from ledger.rubric import Rubric, load_rubric_text, resolve_rubric
-from ledger.store import EventStore, Head, format_timestamp, mapper
+from ledger.store import EventStore, Head, format_timestamp, mapper, tree
 from ledger.importing.names import normalise_name
 
 
@@ -67,6 +67,8 @@ class Ledger:
         self.read_model_problem: str | None = None
         self._fast = self._ensure_read_model()
         self.store.listeners.append(readmodel.on_chunk)
+        if tree.prepare(self.store.conn):  # the Merkle tree over the chain
+            self.store.listeners.append(tree.on_chunk)
 
     def _ensure_read_model(self) -> bool:
         try:

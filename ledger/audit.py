@@ -22,13 +22,14 @@ from ledger.errors import LedgerError, TamperError
 from ledger.exports.views import VIEWS
 from ledger.readmodel import check as readmodel_check
 from ledger.rubric import load_rubric_text
-from ledger.store import COLUMNS, EventStore, StoredEvent, mapper
+from ledger.store import COLUMNS, EventStore, StoredEvent, mapper, tree
 
 
 def audit(store: EventStore, digest: str | None = None) -> int:
     """Verify the chain and everything derived from or stored beside it; returns the
     event count, or raises :class:`TamperError` naming what was found first."""
     count = store.verify(digest)
+    tree.verify_stored(store.conn)  # the Merkle tree built on the chain
     check_events(store)
     check_schema(store)
     found = readmodel_check.differences(store)
@@ -75,11 +76,18 @@ def check_events(store: EventStore) -> None:
                                   f"{event.rubric_sha256[:12]}…, not the one adopted for "
                                   f"{event.period} at its known_at", stored.seq)
             heads.append((stored.seq, stored.id, event.chain_head))
+        elif stored.type == "CheckpointSigned":
+            heads.append((stored.seq, stored.id, event.chain_head))
+            at = int(event.chain_head.partition(":")[0] or 0)
+            if at != event.tree_size or (tree.usable(store.conn)
+                                         and tree.root(store.conn, at).hex() != event.root_hash):
+                raise TamperError(f"{where}: the signed checkpoint's tree size or root is not "
+                                  f"the tree of the chain at that size", stored.seq)
     for seq, event_id, chain_head in heads:
         at, _, digest = chain_head.partition(":")
         got = store.get_seq(int(at)) if at.isdigit() else None
         if got is None or int(at) >= seq or got.hash != digest:
-            raise TamperError(f"event seq {seq} (id {event_id!r}): the publication's chain head "
+            raise TamperError(f"event seq {seq} (id {event_id!r}): the chain head it records "
                               f"{chain_head[:20]}… is not the chain at that seq: the ledger was "
                               f"rewritten after it was published", seq)
 
@@ -91,7 +99,8 @@ def _normal(sql: str | None) -> str | None:
 
 def expected_objects(store: EventStore) -> dict[str, str | None]:
     """Every schema object the ledger creates, by name, with its SQL (None: not compared)."""
-    objects = {**store.own_objects(), **readmodel_check.own_objects(store.conn)}
+    objects = {**store.own_objects(), **readmodel_check.own_objects(store.conn),
+               **tree.own_objects()}
     objects.update({name: f"CREATE VIEW {name} AS {sql}" for name, sql in VIEWS.items()})
     return objects
 

@@ -83,12 +83,20 @@ def import_cmd(ctx, file):
 
 @cli.command()
 @click.option("--digest", default=None, help="SEQ:HASH printed by `head` earlier.")
+@click.option("--checkpoint", "checkpoint_file", default=None, type=click.Path(dir_okay=False),
+              help="A signed checkpoint taken earlier (the recommended external anchor).")
+@click.option("--key", "keys", multiple=True, type=click.Path(dir_okay=False),
+              help="The checkpoint signer's verifier key (.pub).")
 @click.pass_context
-def verify(ctx, digest):
-    """Check the hash chain, the append-only guards and (optionally) an earlier digest."""
+def verify(ctx, digest, checkpoint_file, keys):
+    """Check the hash chain, the append-only guards, the Merkle tree and (optionally) an
+    earlier digest or signed checkpoint."""
     with _open(ctx) as lg:
         n = lg.verify(digest)
         extra = f"; holds the prefix {digest}" if digest else ""
+        if checkpoint_file:
+            from ledger.proofs.commands import verify_checkpoint
+            extra += verify_checkpoint(lg, checkpoint_file, keys)
         _say(f"ok: {n} events, chain valid, append-only guards in place, every payload "
             f"and stored hash checked, read model equal to the events{extra}")
 
@@ -234,11 +242,20 @@ def compare(ctx, town, period, as_of, known_at, lang, as_json):
 @click.option("--as-of", default=None)
 @click.option("--actor", default=None)
 @click.option("--json", "as_json", is_flag=True)
+@click.option("--sign", "sign_key", default=None, type=click.Path(dir_okay=False),
+              help="With --receipt: the private key that signs the covering checkpoint.")
+@click.option("--receipt", default=None, type=click.Path(dir_okay=False),
+              help="Write the publication's verifiable receipt (JSON) to this file.")
 @click.pass_context
-def publish(ctx, town, period, as_of, actor, as_json):
+def publish(ctx, town, period, as_of, actor, as_json, sign_key, receipt):
     """Freeze a card (or the scoreboard) in the ledger; prints the publication id."""
+    if bool(sign_key) != bool(receipt):
+        raise click.UsageError("--receipt FILE and --sign KEY go together")
     with _open(ctx) as lg:
         pub = lg.publish(period, town=town, as_of=as_of, actor=actor)
+        if receipt:
+            from ledger.proofs.commands import write_receipt
+            write_receipt(lg, pub.id, sign_key, receipt)
         _echo_json(pub.to_dict()) if as_json else _say(pub.id)
 
 
@@ -247,9 +264,18 @@ def publish(ctx, town, period, as_of, actor, as_json):
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def reproduce(ctx, publication_id, as_json):
-    """Recompute a publication from the ledger alone; exit 1 unless the hash matches."""
+    """Recompute a publication (an id, or a receipt file) from the ledger alone; exit 1
+    unless the hash matches."""
+    import os
+    receipt_sha = None
+    if os.path.isfile(publication_id) and not publication_id.startswith("pub-"):
+        from ledger.proofs.commands import receipt_publication
+        publication_id, receipt_sha = receipt_publication(publication_id)
     with _open(ctx) as lg:
         r = lg.reproduce(publication_id)
+    if receipt_sha is not None and receipt_sha != r.published_sha256:
+        raise LedgerError(f"the receipt's sha256 {receipt_sha} is not the one publication "
+                          f"{r.id} froze ({r.published_sha256})")
     if as_json:
         _echo_json(r.to_dict())
     elif r.matches:
@@ -321,6 +347,15 @@ def demo(ctx, town):
     """Build the example 2017 ledger (./demo.db by default) and print its scoreboard."""
     from ledger.demo import run_demo
     _say(run_demo(ctx.obj["db"] or "demo.db", town))
+
+
+def _proof_commands() -> None:
+    from ledger.proofs.commands import COMMANDS
+    for command in COMMANDS:
+        cli.add_command(command)
+
+
+_proof_commands()
 
 
 def main(argv=None) -> int:

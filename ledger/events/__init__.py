@@ -4,6 +4,7 @@ from ledger.events.codec import EventCodec, canonical_json, codec, decimal_text
 from ledger.events.types import (
     AppealDecided,
     AppealFiled,
+    CheckpointSigned,
     PeriodClosed,
     ScorePublished,
     EVENT_TYPES,
@@ -17,7 +18,7 @@ from ledger.events.types import (
 )
 
 __all__ = [
-    "AppealDecided", "AppealFiled", "PeriodClosed", "ScorePublished",
+    "AppealDecided", "AppealFiled", "CheckpointSigned", "PeriodClosed", "ScorePublished",
     "EVENT_TYPES", "EventCodec", "FindingAmended", "FindingRecorded", "PaymentRecorded",
     "RecordRetracted", "ReportRecorded", "RubricAdopted", "TownRegistered",
     "canonical_json", "codec", "decimal_text",

@@ -228,5 +228,24 @@ class PeriodClosed:
         return {"town": None, "period": self.period, "occurred_on": None, "refers_to": None}
 
 
+@frozen
+class CheckpointSigned:
+    """The ledger signed a checkpoint (a C2SP signed note) of its Merkle tree at
+    ``tree_size`` events: the ledger records what it signed."""
+
+    id: str
+    origin: str
+    tree_size: int
+    root_hash: str   # hex of the Merkle tree's root at tree_size
+    chain_head: str  # SEQ:HASH of event tree_size
+    note: str        # the whole signed note, as handed out
+    key: str         # the signer's verifier key NAME+HEXKEYID+BASE64KEY
+    actor: str | None = None
+    schema_version = 1
+
+    def envelope(self) -> dict:
+        return {"town": None, "period": None, "occurred_on": None, "refers_to": None}
+
+
 EVENT_TYPES.update({cls.__name__: cls for cls in (AppealFiled, AppealDecided, ScorePublished,
-                                                  PeriodClosed)})
+                                                  PeriodClosed, CheckpointSigned)})

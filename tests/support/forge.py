@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from ledger.store import COLUMNS, GUARDS, NewEvent, event_hash
+from ledger.store import COLUMNS, GUARDS, NewEvent, event_hash, tree
 
 
 def forge_append(path: Path, *, id: str, type: str, payload: str, recorded_at: str,
@@ -57,6 +57,8 @@ def rewrite(path: Path, edit) -> None:
             prev = digest
         for sql in GUARDS.values():
             conn.execute(sql)
+        if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'merkle_state'").fetchone():
+            tree.rebuild(conn)  # the tree is plain rows too: a careful attacker redoes it
     conn.close()
 
 

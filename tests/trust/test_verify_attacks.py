@@ -156,7 +156,7 @@ def test_a_rechained_rewrite_still_fails_on_the_publication_it_touched(path):
         lg.publish("2017", town=T)
     rewrite(path, lambda row: None if row["id"] == "f2" else row)  # drop a finding, re-chain
     with ledger.open(path) as lg:
-        with pytest.raises(TamperError, match="chain head .* is not the chain at that seq"):
+        with pytest.raises(TamperError, match="chain head it records .* is not the chain at that seq"):
             lg.verify()
 
 
