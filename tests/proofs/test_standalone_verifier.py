@@ -13,7 +13,8 @@ import pytest
 
 import ledger
 from ledger.proofs import note, service
-from ledger.store import NewEvent
+from ledger.events import TownRegistered
+from ledger.store import NewEvent, mapper
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "proofs.md"
 
@@ -35,7 +36,7 @@ def verifier():
 def proofs(tmp_path_factory):
     path = tmp_path_factory.mktemp("v") / "v.db"
     with ledger.open(path) as lg:
-        lg.store.append(lambda r: [NewEvent(f"e-{i}", "Note", 1, payload=f'{{"id":"e-{i}"}}')
+        lg.store.append(lambda r: [mapper.to_stored(TownRegistered(id=f"e-{i}", name=f"镇e-{i}"))
                                    for i in range(37)])
         made = [service.inclusion(lg, f"e-{i}") for i in (0, 1, 17, 36)]
         made += [service.inclusion(lg, "e-3", size=size) for size in (4, 5, 20)]

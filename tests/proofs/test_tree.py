@@ -12,11 +12,12 @@ from ledger.errors import TamperError
 from ledger.store.merkle import (
     consistency_path, inclusion_path, leaf_hash, memory_source, range_hash, verify_consistency,
     verify_inclusion)
-from ledger.store import EventStore, NewEvent, tree
+from ledger.events import TownRegistered
+from ledger.store import EventStore, NewEvent, mapper, tree
 
 
 def _notes(start: int, n: int):
-    return lambda reader: [NewEvent(f"n-{i}", "Note", 1, payload=f'{{"id":"n-{i}"}}')
+    return lambda reader: [mapper.to_stored(TownRegistered(id=f"n-{i}", name=f"镇n-{i}"))
                            for i in range(start, start + n)]
 
 
