@@ -25,6 +25,20 @@ def _open(ctx, create: bool = False) -> ledger.Ledger:
     return ledger.open(path, create=create)
 
 
+def _open_chain(ctx):
+    """What ``head`` and ``verify`` need: the ledger, or for a ``postgresql://`` URL its
+    store (the application on PostgreSQL waits for the storage interface)."""
+    from contextlib import closing
+
+    from ledger.store.backends import open_store
+    from ledger.store.postgres import is_postgres_url
+
+    location = ctx.obj["db"]
+    if is_postgres_url(location):
+        return closing(open_store(location))
+    return _open(ctx)
+
+
 def _echo_json(data) -> None:
     click.echo(dumps(data, indent=2))
 
@@ -41,7 +55,8 @@ def _echo_table(text: str) -> None:
 
 @click.group()
 @click.option("--db", "db", type=click.Path(dir_okay=False), default=None,
-              help="The ledger file (created if missing).")
+              help="The ledger file (created if missing); head and verify also take a "
+                   "postgresql:// URL.")
 @click.version_option(ledger.__version__, prog_name="audit-ledger")
 @click.pass_context
 def cli(ctx, db):
@@ -77,7 +92,7 @@ def import_cmd(ctx, file):
 @click.pass_context
 def verify(ctx, digest):
     """Check the hash chain, the append-only guards and (optionally) an earlier digest."""
-    with _open(ctx) as lg:
+    with _open_chain(ctx) as lg:
         n = lg.verify(digest)
         extra = f"; holds the prefix {digest}" if digest else ""
         click.echo(f"ok: {n} events, chain valid, append-only guards in place{extra}")
@@ -87,7 +102,7 @@ def verify(ctx, digest):
 @click.pass_context
 def head(ctx):
     """Print the digest SEQ:HASH of the last event."""
-    with _open(ctx) as lg:
+    with _open_chain(ctx) as lg:
         h = lg.head()
         if h is None:
             raise LedgerError("the ledger is empty: no head yet")
@@ -289,6 +304,48 @@ def rubric_check(file):
     from ledger.rubric import load_rubric
     from ledger.text.rubric import check_summary
     click.echo(check_summary(load_rubric(file)))
+
+
+@cli.command("init-db")
+@click.argument("url")
+@click.option("--role", default="ledger_app", show_default=True,
+              help="The application role to create: SELECT and INSERT only.")
+@click.option("--password-env", default=None, metavar="VAR",
+              help="Set the role's password from this environment variable.")
+def init_db_cmd(url, role, password_env):
+    """Create the ledger schema in a PostgreSQL database (URL of its owner) and the role."""
+    import os
+
+    from ledger.store.backends import init_db
+    from ledger.store.postgres import redact
+
+    password = None
+    if password_env is not None:
+        password = os.environ.get(password_env)
+        if not password:
+            raise LedgerError(f"--password-env {password_env}: that environment variable is "
+                              f"not set or empty")
+    init_db(url, role, password)
+    click.echo(f"ok: ledger schema in {redact(url)}; role {role} may SELECT and INSERT only "
+               f"(see docs/deployment.md)")
+
+
+@cli.command("copy")
+@click.argument("source")
+@click.argument("target")
+def copy_cmd(source, target):
+    """Copy a ledger between backends (SQLite file or postgresql:// URL), same chain."""
+    import os
+
+    from ledger.store.backends import copy_ledger
+    from ledger.store.postgres import is_postgres_url, redact
+
+    if not is_postgres_url(source) and not os.path.isfile(source):
+        raise LedgerError(f"no ledger at {source}")
+    head = copy_ledger(source, target)
+    where = redact(target) if is_postgres_url(target) else target
+    click.echo(f"ok: {where} now holds {head.seq if head else 0} events, chain verified; "
+               f"head {head if head else '(empty)'}")
 
 
 @cli.command()

@@ -355,6 +355,9 @@ class PostgresEventStore:
                               f"guards", min(head_seq, last) + 1)
         return count
 
+    def close(self) -> None:
+        self.conn.close()
+
 
 FULL_SQL = f"{SELECT} WHERE seq >= %s AND seq <= %s ORDER BY seq"
 
