@@ -1,0 +1,418 @@
+"""The PostgreSQL store against a real server, beside the SQLite store: the same tests
+on both backends (``backend`` fixture), the same chain for the same records, and the
+guards only PostgreSQL has (server triggers, the application role).
+
+The server comes from tests/support/pg.py (``$LEDGER_TEST_PG_URL``; under CI a missing
+server fails these tests).
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from attrs import evolve
+
+from ledger import LedgerError, SchemaError, TamperError
+from ledger.importing.validation import validate_into
+from ledger.store import COLUMNS, NewEvent, event_hash, format_timestamp
+from support.backends import PostgresBackend, SqliteBackend
+
+T0 = datetime(2017, 3, 1, 8, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request, tmp_path):
+    if request.param == "sqlite":
+        b = SqliteBackend(tmp_path / "store.db")
+    else:
+        b = PostgresBackend(request.getfixturevalue("pg_url"))
+    yield b
+    b.close()
+
+
+@pytest.fixture
+def pg(pg_url):
+    b = PostgresBackend(pg_url)
+    yield b
+    b.close()
+
+
+def notes(prefix: str, n: int, start: int = 0) -> list[NewEvent]:
+    return [NewEvent(id=f"{prefix}{i}", type="Note", schema_version=1, town="沙溪镇",
+                     period="2017", payload=f'{{"i":{i},"text":"note {i}"}}')
+            for i in range(start, start + n)]
+
+
+def add(store, events) -> int:
+    events = list(events)
+    return store.append(lambda reader: events)
+
+
+def made(backend, n: int = 0, **kw):
+    store = backend.open(**kw)
+    if n:
+        add(store, notes("e", n))
+    return store
+
+
+def seqs(store) -> list[int]:
+    return [e.seq for e in store.events()]
+
+
+# -- appending --------------------------------------------------------------------
+
+def test_seq_runs_one_to_n_across_batches_chunks_and_a_reopen(backend):
+    store = made(backend)
+    assert add(store, notes("a", 3)) == 3
+    assert add(store, notes("b", backend.chunk * 2 + 7)) == backend.chunk * 2 + 7
+    store.close()
+    store = backend.open()
+    assert add(store, notes("c", 1)) == 1
+    n = 3 + backend.chunk * 2 + 7 + 1
+    assert seqs(store) == list(range(1, n + 1))
+    assert store.count() == n and store.head().seq == n
+    events = list(store.events())
+    assert all(e.prev_hash == p.hash for p, e in zip(events, events[1:]))
+    assert store.verify() == n
+
+
+def test_recorded_at_follows_the_clock_and_never_goes_back(backend):
+    """An advancing clock is copied exactly; a frozen or backward clock still gives
+    strictly increasing recorded_at, within and across batches."""
+    times = iter([T0 + timedelta(seconds=i) for i in range(3)])
+    store = made(backend, clock=lambda: next(times))
+    add(store, notes("a", 3))
+    store.clock = lambda: T0 - timedelta(days=1)
+    add(store, notes("b", 3))
+    values = [e.recorded_at for e in store.events()]
+    assert values[:3] == [format_timestamp(T0 + timedelta(seconds=i)) for i in range(3)]
+    assert values[3] == "2017-03-01T08:00:02.000001Z"
+    assert all(a < b for a, b in zip(values, values[1:]))
+    assert store.verify() == 6
+
+
+def test_server_clock_gives_utc_microsecond_text_in_order(pg):
+    """Without an injected clock the server's clock_timestamp() is used, in the same
+    text form as SQLite's, strictly increasing across writers' batches."""
+    store = made(pg, 5)
+    add(store, notes("x", 3))
+    values = [e.recorded_at for e in store.events()]
+    assert all(len(v) == 27 and v.endswith("Z") and v[10] == "T" for v in values)
+    assert all(a < b for a, b in zip(values, values[1:]))
+    assert store.last_recorded_at() == values[-1]
+
+
+def test_empty_append_writes_nothing(backend):
+    store = made(backend)
+    assert store.append(lambda reader: []) == 0
+    assert store.head() is None and store.count() == 0 and store.verify() == 0
+
+
+def test_duplicate_id_in_a_batch_appends_nothing(backend):
+    store = made(backend, 2)
+    head = store.head()
+    with pytest.raises(LedgerError, match="nothing was written"):
+        add(store, notes("x", 3) + [NewEvent("x1", "Note", 1, payload='{"other":1}')])
+    with pytest.raises(LedgerError, match="nothing was written"):
+        add(store, [NewEvent("e0", "Note", 1)])
+    assert store.head() == head and store.count() == 2 and store.get("x0") is None
+
+
+def test_error_after_flushed_chunks_rolls_everything_back(backend):
+    store = made(backend, 2)
+    head = store.head()
+
+    def prepare(reader):
+        yield from notes("big", backend.chunk + 500)
+        raise LedgerError("record 2501: bad")
+
+    with pytest.raises(LedgerError, match="record 2501"):
+        store.append(prepare)
+    assert store.head() == head and store.count() == 2 and store.get("big0") is None
+    assert add(store, notes("after", 1)) == 1
+    assert store.verify() == 3
+
+
+def test_reader_sees_committed_and_pending_events(backend):
+    """Inside an append the reader sees committed rows and those yielded so far, before
+    and after a chunk is flushed."""
+    store = made(backend)
+    add(store, [NewEvent("t1", "TownRegistered", 1, town="沙溪镇", payload='{}'),
+                NewEvent("a1", "RubricAdopted", 1, period="2017", payload='{}')])
+    seen = {}
+
+    def prepare(reader):
+        seen["town"] = (reader.has_town("沙溪镇"), reader.has_town("浏河镇"))
+        seen["latest"] = reader.latest_each(("RubricAdopted", "PeriodClosed"), "2017")
+        yield NewEvent("f1", "Note", 1, town="沙溪镇", period="2017")
+        yield NewEvent("c1", "Note", 1, refers_to="f1")
+        seen["pending"] = (reader.get("f1").seq, [e.id for e in reader.referring("f1")])
+        yield from notes("fill", backend.chunk)
+        seen["flushed"] = ([e.id for e in reader.get_many(["f1", "t1", "nope"])],
+                           [e.id for e in reader.find(refers_to="f1")])
+
+    store.append(prepare)
+    assert seen["town"] == (True, False)
+    assert seen["latest"] == {"RubricAdopted": ("a1", store.get("a1").hash)}
+    assert seen["pending"] == (3, ["c1"])
+    assert sorted(seen["flushed"][0]) == ["f1", "t1"] and seen["flushed"][1] == ["c1"]
+
+
+def test_listeners_get_each_chunk_as_column_tuples_inside_the_transaction(backend):
+    store = made(backend)
+    got = []
+    store.listeners.append(lambda conn, rows: got.append([r[:2] for r in rows]))
+    add(store, notes("e", backend.chunk + 1))
+    assert [len(c) for c in got] == [backend.chunk, 1]
+    assert got[0][0] == (1, "e0") and len(COLUMNS) == 13
+
+    def refuse(conn, rows):
+        raise LedgerError("the read model refused")
+
+    store.listeners[:] = [refuse]
+    with pytest.raises(LedgerError, match="refused"):
+        add(store, notes("x", 2))
+    assert store.count() == backend.chunk + 1
+
+
+def test_records_reappended_through_validation_are_a_no_op(backend):
+    """The application's validation reads through the reader: identical records again
+    append nothing, the same id with other content is refused whole."""
+    store = made(backend, clock=lambda: T0)
+    records = [{"type": "adopt", "id": "a1", "period": "2017", "rubric": "taicang-2017"},
+               {"type": "town", "id": "t1", "name": "沙溪镇"},
+               {"type": "finding", "id": "f1", "town": "沙溪镇", "period": "2017",
+                "clause": "B06.1", "occurred_on": "2017-03-01", "quantity": 2}]
+
+    def append(recs):
+        numbered = ((f"record {n}", r) for n, r in enumerate(recs, start=1))
+        return store.append(lambda reader: validate_into(reader, numbered, set()))
+
+    assert append(records) == 3
+    head = store.head()
+    assert append(records) == 0
+    with pytest.raises(LedgerError, match="f1"):
+        append([{**records[2], "quantity": 5}])
+    assert store.head() == head and store.verify() == 3
+
+
+# -- the same chain on both backends -------------------------------------------------
+
+ODD = ['引号"与\\反斜杠', "换行\n制表\t回车\r", "\x01\x1f\x7f", "\u2028\u2029", "😀 𠀋", "\ufeffBOM"]
+
+
+def test_the_same_records_give_the_same_chain_on_both_backends(tmp_path, pg):
+    events = [NewEvent(f"{t}/{i}", "Note", 1, town=t, actor=t, period="2017",
+                       payload=f'{{"t":"{i}"}}') for i, t in enumerate(ODD)] + notes("n", 50)
+    heads = []
+    for b in (SqliteBackend(tmp_path / "same.db"), pg):
+        store = b.open(clock=lambda: T0)
+        add(store, events)
+        heads.append((store.head(), [(e.recorded_at, e.hash) for e in store.events()]))
+        assert store.verify() == len(events)
+        store.close()
+    assert heads[0] == heads[1]
+
+
+def test_nul_text_is_refused_on_postgresql_with_nothing_written(pg):
+    store = made(pg, 1)
+    with pytest.raises(LedgerError, match="NUL"):
+        add(store, [NewEvent("ok", "Note", 1), NewEvent("bad", "Note", 1, town="a\x00b")])
+    assert store.count() == 1
+
+
+# -- tamper evidence on both ---------------------------------------------------------
+
+def test_intact_ledger_verifies_with_and_without_its_digest(backend):
+    store = made(backend, 8)
+    assert store.verify() == 8 and store.verify(str(store.head())) == 8
+
+
+@pytest.mark.parametrize("column, value", [
+    ("payload", '{"i":3,"text":"forged"}'), ("id", "e3-forged"), ("type", "Forged"),
+    ("schema_version", 2), ("town", "浏河镇"), ("period", "2018"), ("occurred_on", "2017-01-01"),
+    ("refers_to", "e0"), ("recorded_at", "2000-01-01T00:00:00.000000Z"), ("actor", "mallory"),
+    ("hash", "f" * 64),
+])
+def test_an_edited_column_fails_verify_at_its_seq(backend, column, value):
+    store = made(backend, 6)
+    backend.tamper(f"UPDATE events SET {column} = ? WHERE seq = 4", params=(value,))
+    with pytest.raises(TamperError, match=r"seq 4\b") as info:
+        store.verify()
+    assert info.value.seq == 4
+
+
+@pytest.mark.parametrize("victim", [1, 5, 8])
+def test_a_removed_row_is_named_as_a_gap(backend, victim):
+    store = made(backend, 9)
+    backend.tamper(f"DELETE FROM events WHERE seq = {victim}")
+    with pytest.raises(TamperError, match=rf"seq {victim} is missing") as info:
+        store.verify()
+    assert info.value.seq == victim
+
+
+def test_reordered_rows_are_detected(backend):
+    store = made(backend, 6)
+    backend.tamper("UPDATE events SET seq = 100 WHERE seq = 2",
+                   "UPDATE events SET seq = 2 WHERE seq = 4",
+                   "UPDATE events SET seq = 4 WHERE seq = 100")
+    with pytest.raises(TamperError, match=r"seq 2\b") as info:
+        store.verify()
+    assert info.value.seq == 2
+
+
+def test_swapped_payloads_are_detected(backend):
+    store = made(backend, 8)
+    a, b = store.get("e2").payload, store.get("e5").payload
+    backend.tamper("UPDATE events SET payload = CASE seq WHEN 3 THEN ? ELSE ? END "
+                   "WHERE seq IN (3, 6)", params=(b, a))
+    with pytest.raises(TamperError, match=r"seq 3\b"):
+        store.verify()
+
+
+def test_forged_chain_passes_plain_verify_but_not_an_earlier_digest(backend):
+    store = made(backend, 6)
+    digest = str(store.head())
+    rows = list(store.events())
+    prev, statements, params = rows[2].hash, [], []
+    for row in rows[3:]:
+        if row.seq == 4:
+            row = evolve(row, payload='{"forged":1}')
+        h = event_hash(prev, row.seq, row, row.recorded_at)
+        statements.append(f"UPDATE events SET payload = '{row.payload}', prev_hash = '{prev}', "
+                          f"hash = '{h}' WHERE seq = {row.seq}")
+        prev = h
+    if backend.name == "postgres":
+        backend.tamper(*statements, head=True)
+    else:
+        backend.tamper(*statements)
+    assert store.verify() == 6
+    with pytest.raises(TamperError, match="rewritten") as info:
+        store.verify(digest)
+    assert info.value.seq == 6
+
+
+def test_a_cut_tail_is_caught_by_a_digest_that_covers_it(backend):
+    store = made(backend, 10)
+    late = str(store.head())
+    kw = {"head": True} if backend.name == "postgres" else {}
+    backend.tamper("DELETE FROM events WHERE seq > 7", **kw)
+    assert store.verify() == 7  # a valid prefix: only a digest can tell
+    with pytest.raises(TamperError, match="removed") as info:
+        store.verify(late)
+    assert info.value.seq == 8
+
+
+@pytest.mark.parametrize("digest", ["abc", "", "0:" + "a" * 64, "3:" + "A" * 64, "５:" + "a" * 64])
+def test_malformed_digest_is_a_ledger_error(backend, digest):
+    store = made(backend, 3)
+    with pytest.raises(LedgerError, match="malformed digest"):
+        store.verify(digest)
+
+
+def test_a_digest_beyond_the_end_or_with_another_hash_fails(backend):
+    store = made(backend, 4)
+    with pytest.raises(TamperError, match="removed"):
+        store.verify("5:" + "a" * 64)
+    with pytest.raises(TamperError, match=r"seq 2\b"):
+        store.verify("2:" + "a" * 64)
+
+
+# -- what only PostgreSQL guards --------------------------------------------------------
+
+@pytest.mark.parametrize("sql", [
+    "UPDATE events SET payload = '{}' WHERE seq = 2", "DELETE FROM events WHERE seq = 3",
+    "TRUNCATE events", "UPDATE ledger_head SET seq = 1", "DELETE FROM ledger_head",
+    "TRUNCATE ledger_head", "INSERT INTO ledger_head VALUES (false, 9, 'x')",
+])
+def test_the_server_refuses_changes_even_to_its_superuser(pg, sql):
+    import psycopg
+    store = made(pg, 3)
+    before = list(store.events())
+    with pg.raw() as conn, pytest.raises(psycopg.Error, match="append-only|moves only|check"):
+        conn.execute(sql)
+    assert list(store.events()) == before and store.verify() == 3
+
+
+def test_a_raw_insert_must_continue_the_head_and_link(pg):
+    """Inserts behind the store's back: a seq that skips or repeats, or a prev_hash
+    that does not link, is refused by the statement trigger; a linked row with a
+    made-up hash gets in, and verify names it."""
+    import psycopg
+    store = made(pg, 3)
+    last = store.get("e2")
+    insert = ("INSERT INTO events (seq, id, type, schema_version, recorded_at, payload, "
+              "prev_hash, hash) VALUES (%s, %s, 'Note', 1, %s, '{}', %s, %s)")
+    with pg.raw() as conn:
+        for seq, prev in ((5, last.hash), (4, "0" * 64)):
+            with pytest.raises(psycopg.Error, match="continue the chain|does not link"):
+                conn.execute(insert, (seq, f"bad{seq}", last.recorded_at, prev, "b" * 64))
+        conn.execute(insert, (4, "forged", last.recorded_at, last.hash, "b" * 64))
+    with pytest.raises(TamperError, match=r"seq 4\b.*'forged'") as info:
+        store.verify()
+    assert info.value.seq == 4
+
+
+@pytest.mark.parametrize("attack", [
+    "DROP TRIGGER events_no_update ON events",
+    "ALTER TABLE events DISABLE TRIGGER events_appended",
+    "DROP TRIGGER ledger_head_guard ON ledger_head",
+    "CREATE OR REPLACE FUNCTION ledger_refuse_change() RETURNS trigger LANGUAGE plpgsql "
+    "AS $$BEGIN RETURN NEW; END$$",
+])
+def test_a_missing_disabled_or_altered_guard_fails_verify(pg, attack):
+    store = made(pg, 3)
+    with pg.raw() as conn:
+        conn.execute(attack)
+    with pytest.raises(TamperError, match="guard"):
+        store.verify()
+
+
+def test_a_cut_tail_with_the_head_left_behind_is_named(pg):
+    store = made(pg, 10)
+    pg.tamper("DELETE FROM events WHERE seq > 7")
+    with pytest.raises(TamperError, match="ledger_head says 10:") as info:
+        store.verify()
+    assert info.value.seq == 8
+
+
+def test_parallel_verify_names_the_first_bad_event(pg, monkeypatch):
+    from ledger.store import chain
+    monkeypatch.setattr(chain, "PARALLEL_MIN", 10)
+    store = made(pg, 300)
+    assert store.verify(str(store.head()), workers=2) == 300
+    pg.tamper("UPDATE events SET payload = '{}' WHERE seq IN (160, 280)")
+    with pytest.raises(TamperError, match="event seq 160 ") as info:
+        store.verify(workers=2)
+    assert info.value.seq == 160
+
+
+def test_a_table_named_events_of_another_application_is_refused(pg):
+    with pg.raw() as conn:
+        conn.execute("CREATE TABLE events (x int)")
+    with pytest.raises(SchemaError, match="not an audit ledger"):
+        pg.open()
+
+
+def test_a_newer_schema_is_refused(pg):
+    made(pg, 1).close()
+    with pg.raw() as conn:
+        conn.execute("COMMENT ON TABLE events IS 'audit-ledger events, schema 99'")
+    with pytest.raises(SchemaError, match="newer"):
+        pg.open()
+
+
+def test_without_psycopg_a_url_says_what_to_install(monkeypatch):
+    from ledger.store.backends import open_store
+    monkeypatch.setitem(sys.modules, "psycopg", None)
+    with pytest.raises(LedgerError, match=r"pip install -e '\.\[postgres\]'"):
+        open_store("postgresql://ledger@127.0.0.1/audit")
+
+
+def test_an_unreachable_server_is_one_ledger_error_without_the_password():
+    from ledger.store.backends import open_store
+    with pytest.raises(LedgerError, match="cannot open ledger") as info:
+        open_store("postgresql://app:s3cret@127.0.0.1:1/audit", timeout=2)
+    assert "s3cret" not in str(info.value)
