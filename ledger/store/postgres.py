@@ -72,6 +72,10 @@ def connect(url: str, timeout: float = 60.0):
     except psycopg.Error as exc:
         raise LedgerError(f"cannot open ledger {redact(url)}: {_one_line(exc)}") from None
     conn.execute(f"SET lock_timeout = {int(timeout * 1000)}")
+    # the ledger's schema first and pg_temp last: a temporary table named events or
+    # ledger_head must not stand in for the real one in this session's queries
+    conn.execute("SELECT set_config('search_path', coalesce(quote_ident(current_schema()), 'public') || ', pg_temp', "
+                 "false)")
     conn.execute("SET TIME ZONE 'UTC'")
     return conn
 
