@@ -34,6 +34,7 @@ from ledger.projections.state import TownState, fold
 from ledger.rubric import Rubric, load_rubric_text, resolve_rubric
 from ledger.store.rows import UNSCOPED
 from ledger.store import EventStore, Head, format_timestamp
+from ledger.store.postgres import PostgresEventStore, is_postgres_url
 from ledger.dates.timeparse import parse_as_of, parse_known_at
 from ledger.importing.validation import validate_into
 
@@ -43,13 +44,17 @@ class Ledger:
 
     def __init__(self, path: str | Path, clock: Callable[[], datetime] | None = None,
                  timeout: float = 60.0, create: bool = True):
-        if not create and not Path(path).is_file():
+        # a postgresql:// URL: the PostgreSQL store, cards replayed from its events (no
+        # read model there yet: it waits for the storage interface)
+        self._pg = is_postgres_url(path)
+        if not create and not self._pg and not Path(path).is_file():
             raise LedgerError(f"no ledger at {path} (import a file into it to create one)")
-        self.store = EventStore(path, clock=clock, timeout=timeout)
+        self.store = (PostgresEventStore(path, clock=clock, timeout=timeout) if self._pg
+                      else EventStore(path, clock=clock, timeout=timeout))
         self.clock = self.store.clock
         self._rubrics: dict[str, Rubric] = {}
         self._towns: set[str] = set()  # towns seen registered (a registration is permanent)
-        self._fast = readmodel.ensure(self.store.conn, self._head_seq())
+        self._fast = False if self._pg else readmodel.ensure(self.store.conn, self._head_seq())
         if self._fast:
             self.store.listeners.append(readmodel.on_chunk)
 
@@ -103,9 +108,9 @@ class Ledger:
     def rubric_for(self, period: str, known_at=None) -> Rubric:
         """The rubric adopted for ``period`` as the ledger stood at ``known_at``."""
         known = self.resolve_known_at(known_at)
-        row = self.store.conn.execute(
+        row = self._query(
             f"SELECT id FROM events WHERE type = 'RubricAdopted' AND period = ? AND {UNSCOPED} "
-            f"AND recorded_at <= ? ORDER BY seq DESC LIMIT 1", (period, known)).fetchone()
+            f"AND recorded_at <= ? ORDER BY seq DESC LIMIT 1", (period, known))
         if row is None:
             raise LedgerError(f"period {period!r} has no adopted rubric as known at {known}")
         if row[0] not in self._rubrics:  # events never change, so neither does their rubric
@@ -255,13 +260,19 @@ class Ledger:
             raise LedgerError(f"source must be 'city' or 'self', not {source!r}")
 
     def _check_town(self, town: str, known: str) -> None:
-        registered = self.store.conn.execute(
+        registered = self._query(
             # a registration has a town and no period: the (town, period) index finds it
             # at once, where town alone would walk the town's every event
             "SELECT 1 FROM events WHERE town = ? AND period IS NULL AND type = 'TownRegistered' "
-            "AND recorded_at <= ?", (town, known)).fetchone()
+            "AND recorded_at <= ?", (town, known))
         if registered is None:
             raise LedgerError(f"unknown town {town!r} (not registered as known at {known})")
+
+    def _query(self, sql: str, params: tuple):
+        """One row of ``sql`` (``?`` placeholders; PostgreSQL's are ``%s``)."""
+        if self._pg:
+            return self.store.conn.execute(sql.replace("?", "%s"), params).fetchone()
+        return self.store.conn.execute(sql, params).fetchone()
 
 
 def open(path: str | Path, clock: Callable[[], datetime] | None = None,

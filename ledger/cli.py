@@ -25,20 +25,6 @@ def _open(ctx, create: bool = False) -> ledger.Ledger:
     return ledger.open(path, create=create)
 
 
-def _open_chain(ctx):
-    """What ``head`` and ``verify`` need: the ledger, or for a ``postgresql://`` URL its
-    store (the application on PostgreSQL waits for the storage interface)."""
-    from contextlib import closing
-
-    from ledger.store.backends import open_store
-    from ledger.store.postgres import is_postgres_url
-
-    location = ctx.obj["db"]
-    if is_postgres_url(location):
-        return closing(open_store(location))
-    return _open(ctx)
-
-
 def _echo_json(data) -> None:
     click.echo(dumps(data, indent=2))
 
@@ -55,8 +41,7 @@ def _echo_table(text: str) -> None:
 
 @click.group()
 @click.option("--db", "db", type=click.Path(dir_okay=False), default=None,
-              help="The ledger file (created if missing); head and verify also take a "
-                   "postgresql:// URL.")
+              help="The ledger file (created if missing), or a postgresql:// URL.")
 @click.version_option(ledger.__version__, prog_name="audit-ledger")
 @click.pass_context
 def cli(ctx, db):
@@ -92,7 +77,7 @@ def import_cmd(ctx, file):
 @click.pass_context
 def verify(ctx, digest):
     """Check the hash chain, the append-only guards and (optionally) an earlier digest."""
-    with _open_chain(ctx) as lg:
+    with _open(ctx) as lg:
         n = lg.verify(digest)
         extra = f"; holds the prefix {digest}" if digest else ""
         click.echo(f"ok: {n} events, chain valid, append-only guards in place{extra}")
@@ -102,7 +87,7 @@ def verify(ctx, digest):
 @click.pass_context
 def head(ctx):
     """Print the digest SEQ:HASH of the last event."""
-    with _open_chain(ctx) as lg:
+    with _open(ctx) as lg:
         h = lg.head()
         if h is None:
             raise LedgerError("the ledger is empty: no head yet")
