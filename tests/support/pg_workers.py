@@ -8,7 +8,8 @@
     python tests/support/pg_workers.py reader URL SECONDS
         Prints "ready", waits for stdin, then for SECONDS reads the whole ledger again and
         again: every snapshot must be seq 1..N with each prev_hash the previous hash and
-        N the head; verifies the chain every few reads. Prints "bad WHAT" on a violation
+        N the head; computes 沙溪镇's 2017 card each time (the parent registered it) and
+        verifies the chain every few reads. Prints "bad WHAT" on a violation
         and "read K" (snapshots read) at the end.
 
     python tests/support/pg_workers.py batch URL NAME COUNT MARK_AT
@@ -56,7 +57,9 @@ def writer(url: str, name: str, seconds: str) -> None:
 
 
 def reader(url: str, seconds: str) -> None:
-    store = PostgresEventStore(url)
+    import ledger
+    lg = ledger.open(url)
+    store = lg.store
     say("ready")
     sys.stdin.readline()
     deadline, reads = time.monotonic() + float(seconds), 0
@@ -71,8 +74,11 @@ def reader(url: str, seconds: str) -> None:
             say(f"bad head {head.seq} beyond the {len(events)} events read after it")
         if reads % 5 == 0:
             store.verify()
+        card = lg.score("沙溪镇", "2017")
+        if card.known_at > store.last_recorded_at():
+            say("bad card known_at beyond the ledger")
         reads += 1
-    store.close()
+    lg.close()
     say(f"read {reads}")
 
 
