@@ -202,16 +202,25 @@ def check_guards(conn) -> None:
         got = found.get(name)
         want = sql.replace(f" ON {table} ", f" ON {schema}.{table} ", 1)
         # 'O': fires in normal sessions; 'A' would also do, but we never set it
-        if got is None or got[0] != table or _normal(got[1]) != _normal(want) or got[2] != "O":
+        if got is None or got[0] != table or _normal(got[1], schema) != want or got[2] != "O":
             raise TamperError(f"the append-only guard {name} is missing, disabled or altered")
-    bodies = dict(conn.execute(
-        "SELECT p.proname, p.prosrc FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
-        "WHERE n.nspname = %s AND p.proname = ANY(%s)", (schema, list(FUNCTION_BODIES))))
+    found_functions = {name: rest for name, *rest in conn.execute(
+        "SELECT p.proname, p.prosrc, p.prosecdef, p.proconfig, l.lanname FROM pg_proc p "
+        "JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang "
+        "WHERE n.nspname = %s AND p.proname = ANY(%s)", (schema, list(FUNCTION_BODIES)))}
     for name, body in FUNCTION_BODIES.items():
-        if bodies.get(name) != body:
+        definer = name in DEFINERS
+        got = found_functions.get(name)
+        if got is None or got[0] != body or got[1] != definer or got[3] != "plpgsql" \
+                or (got[2] is not None) != definer:
             raise TamperError(f"the append-only guard function {name}() is missing or altered")
 
 
-def _normal(definition: str) -> str:
-    """pg_get_triggerdef may qualify the function with the schema: compare without it."""
-    return re.sub(r"EXECUTE FUNCTION [a-z_0-9]+\.", "EXECUTE FUNCTION ", definition)
+# the functions that run as their owner, with a fixed search_path
+DEFINERS = ("ledger_events_appended", "ledger_lock_head")
+
+
+def _normal(definition: str, schema: str) -> str:
+    """pg_get_triggerdef qualifies the function with its schema when that is not on the
+    search_path: the ledger's own schema is dropped, any other stays (and differs)."""
+    return definition.replace(f"EXECUTE FUNCTION {schema}.", "EXECUTE FUNCTION ")

@@ -361,6 +361,13 @@ def test_a_raw_insert_must_continue_the_head_and_link(pg):
     "DROP TRIGGER ledger_head_guard ON ledger_head",
     "CREATE OR REPLACE FUNCTION ledger_refuse_change() RETURNS trigger LANGUAGE plpgsql "
     "AS $$BEGIN RETURN NEW; END$$",
+    "ALTER FUNCTION ledger_events_appended() SECURITY INVOKER",
+    "ALTER FUNCTION ledger_lock_head() RESET search_path",
+    # a same-named function in another schema, the trigger pointed at it
+    "CREATE SCHEMA evil; CREATE FUNCTION evil.ledger_refuse_change() RETURNS trigger "
+    "LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$; DROP TRIGGER events_no_update ON events; "
+    "CREATE TRIGGER events_no_update BEFORE UPDATE ON events FOR EACH ROW "
+    "EXECUTE FUNCTION evil.ledger_refuse_change()",
 ])
 def test_a_missing_disabled_or_altered_guard_fails_verify(pg, attack):
     store = made(pg, 3)
@@ -416,3 +423,60 @@ def test_an_unreachable_server_is_one_ledger_error_without_the_password():
     with pytest.raises(LedgerError, match="cannot open ledger") as info:
         open_store("postgresql://app:s3cret@127.0.0.1:1/audit", timeout=2)
     assert "s3cret" not in str(info.value)
+
+
+# -- two writers: the head lock ------------------------------------------------------
+
+def test_a_waiting_writer_sees_what_the_holder_committed(pg):
+    """B waits for A's lock; once A commits, B's prepare sees A's events (it reads after
+    the lock, in a fresh snapshot) and B's events follow A's in the chain."""
+    import threading
+    a, b = pg.open(), pg.open()
+    add(a, notes("e", 1))
+    inside, release, seen = threading.Event(), threading.Event(), {}
+
+    def holder(reader):
+        yield NewEvent("a1", "Note", 1)
+        inside.set()
+        release.wait(30)
+
+    def waiter(reader):
+        seen["a1"] = reader.get("a1")
+        yield NewEvent("b1", "Note", 1)
+
+    ta = threading.Thread(target=a.append, args=(holder,))
+    ta.start()
+    assert inside.wait(30)
+    tb = threading.Thread(target=b.append, args=(waiter,))
+    tb.start()
+    tb.join(0.5)
+    assert tb.is_alive() and "a1" not in seen  # B is waiting for the head
+    release.set()
+    ta.join(30)
+    tb.join(30)
+    assert seen["a1"] is not None and seen["a1"].seq == 2
+    assert [e.id for e in a.events()] == ["e0", "a1", "b1"]
+    assert a.verify() == 3
+
+
+def test_a_writer_gives_up_after_its_timeout_with_nothing_written(pg):
+    import threading
+    a, b = pg.open(), pg.open(timeout=1)
+    inside, release = threading.Event(), threading.Event()
+
+    def holder(reader):
+        yield NewEvent("a1", "Note", 1)
+        inside.set()
+        release.wait(30)
+
+    ta = threading.Thread(target=a.append, args=(holder,))
+    ta.start()
+    assert inside.wait(30)
+    try:
+        with pytest.raises(LedgerError, match="stayed locked by another writer for 1 s"):
+            add(b, notes("b", 1))
+    finally:
+        release.set()
+        ta.join(30)
+    assert [e.id for e in b.events()] == ["a1"]
+    assert add(b, notes("b", 1)) == 1
