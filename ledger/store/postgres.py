@@ -236,9 +236,11 @@ class PostgresEventStore:
             except psycopg.errors.LockNotAvailable:
                 raise LedgerError(f"ledger {where} stayed locked by another writer for "
                                   f"{self.timeout:.0f} s; nothing was written") from None
-            except psycopg.errors.UntranslatableCharacter as exc:
-                raise LedgerError(f"text PostgreSQL cannot store ({_one_line(exc)}); "
-                                  f"nothing was written") from None
+            except (psycopg.errors.UntranslatableCharacter,
+                    psycopg.errors.CharacterNotInRepertoire) as exc:
+                # the server checks every text (a NUL character above all): no cost here
+                raise LedgerError(f"a text PostgreSQL cannot store, such as a NUL character "
+                                  f"({_one_line(exc)}); nothing was written") from None
             except psycopg.Error as exc:
                 raise LedgerError(f"cannot write ledger {where}: {_one_line(exc)}; "
                                   f"nothing was written") from None
@@ -261,9 +263,6 @@ class PostgresEventStore:
             digest = event_hash(prev, seq, e, recorded_at)
             row = (seq, e.id, e.type, e.schema_version, e.town, e.period, e.occurred_on,
                    e.refers_to, recorded_at, e.actor, e.payload, prev, digest)
-            if any("\x00" in v for v in row[1:11] if isinstance(v, str)):
-                raise LedgerError(f"event {e.id!r} holds a NUL character, which PostgreSQL text "
-                                  f"cannot store; nothing was written")
             reader._hold(row)
             rows.append(row)
             prev = digest
