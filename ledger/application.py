@@ -49,7 +49,8 @@ class Ledger:
         self._pg = is_postgres_url(path)
         if not create and not self._pg and not Path(path).is_file():
             raise LedgerError(f"no ledger at {path} (import a file into it to create one)")
-        self.store = (PostgresEventStore(path, clock=clock, timeout=timeout) if self._pg
+        self.store = (PostgresEventStore(path, clock=clock, timeout=timeout, create=create)
+                      if self._pg
                       else EventStore(path, clock=clock, timeout=timeout))
         self.clock = self.store.clock
         self._rubrics: dict[str, Rubric] = {}

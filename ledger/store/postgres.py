@@ -162,11 +162,12 @@ class PostgresEventStore:
 
     ``clock`` (tests inject one) replaces the server's clock; ``timeout`` is how long
     a writer waits for another's transaction; ``synchronous="OFF"`` turns off
-    ``synchronous_commit`` (an acknowledged append may then be lost in a crash).
+    ``synchronous_commit`` (an acknowledged append may then be lost in a crash);
+    ``create=False`` refuses a database without a ledger instead of creating the schema.
     """
 
     def __init__(self, url: str, clock: Callable[[], datetime] | None = None,
-                 timeout: float = 60.0, synchronous: str = "FULL"):
+                 timeout: float = 60.0, synchronous: str = "FULL", create: bool = True):
         if synchronous not in SYNCHRONOUS:
             raise LedgerError(f"synchronous must be one of {', '.join(SYNCHRONOUS)}, "
                               f"not {synchronous!r}")
@@ -181,7 +182,7 @@ class PostgresEventStore:
         self.conn = connect(url, timeout)
         try:
             self.conn.execute(f"SET synchronous_commit = {SYNCHRONOUS[synchronous]}")
-            self._prepare()
+            self._prepare(create)
         except BaseException:
             self.conn.close()
             raise
@@ -192,11 +193,14 @@ class PostgresEventStore:
             "SELECT to_regclass('events') IS NOT NULL, "
             "obj_description(to_regclass('events'), 'pg_class')").fetchone()
 
-    def _prepare(self) -> None:
+    def _prepare(self, create: bool) -> None:
         psycopg = self._psycopg
         where = redact(self.url)
         try:
             exists, mark = self._mark()
+            if not exists and not create:
+                raise LedgerError(f"no ledger in {where} (import a file into it, or run "
+                                  f"`python -m ledger init-db URL`, to create one)")
             if not exists:
                 with self.conn.transaction():
                     # two first openers at once: one creates, the other then finds it

@@ -218,3 +218,11 @@ def test_import_publish_and_reproduce_on_postgresql(tmp_path, pg_url, capsys):
     store = open_store(pg_url)
     assert store.count() == 4 and store.verify() == 4
     store.close()
+
+
+def test_a_reading_command_on_an_empty_database_creates_nothing(pg_url, capsys):
+    import psycopg
+    assert main(["--db", pg_url, "scoreboard", "--period", "2017"]) == 1
+    assert "no ledger in" in capsys.readouterr().err
+    with psycopg.connect(pg_url) as conn:
+        assert conn.execute("SELECT to_regclass('events')").fetchone()[0] is None
