@@ -339,6 +339,10 @@ def copy_cmd(source, target):
 def demo(ctx, town):
     """Build the example 2017 ledger (./demo.db by default) and print its scoreboard."""
     from ledger.demo import run_demo
+    from ledger.store.postgres import is_postgres_url
+    if is_postgres_url(ctx.obj["db"]):
+        raise LedgerError("demo builds a SQLite file; for PostgreSQL build it, then copy it: "
+                          "python -m ledger demo && python -m ledger copy demo.db URL")
     click.echo(run_demo(ctx.obj["db"] or "demo.db", town))
 
 
