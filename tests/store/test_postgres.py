@@ -8,6 +8,7 @@ server fails these tests).
 
 from __future__ import annotations
 
+import json
 import sys
 from datetime import datetime, timedelta, timezone
 
@@ -480,3 +481,33 @@ def test_a_writer_gives_up_after_its_timeout_with_nothing_written(pg):
         ta.join(30)
     assert [e.id for e in b.events()] == ["a1"]
     assert add(b, notes("b", 1)) == 1
+
+
+# -- property: any text, the same chain -------------------------------------------------
+
+def test_any_text_gives_the_same_chain_on_both_backends(tmp_path, pg):
+    """Hypothesis: batches of events with arbitrary text (no NUL, which PostgreSQL
+    refuses; no lone surrogates, which are not text) appended to both backends with
+    the same clock keep the same head after every batch."""
+    from hypothesis import given, settings, strategies as st
+
+    text = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+                   max_size=12)
+    optional = st.none() | text
+    event = st.builds(lambda i, t, town, period, occ, ref, actor, p: NewEvent(
+        f"{i}", t or "Note", 1, town, period, occ, ref, actor, '{"p":%s}' % json.dumps(p)),
+        st.just(0), text, optional, optional, optional, optional, optional, text)
+    sqlite = SqliteBackend(tmp_path / "prop.db").open(clock=lambda: T0)
+    postgres = pg.open(clock=lambda: T0)
+    ids = iter(range(10**9))
+
+    @settings(max_examples=40)
+    @given(st.lists(event, min_size=1, max_size=6))
+    def check(batch):
+        batch = [evolve(e, id=f"id{next(ids)}/{e.town}") for e in batch]
+        assert add(sqlite, batch) == add(postgres, batch)
+        assert sqlite.head() == postgres.head()
+
+    check()
+    assert sqlite.verify() == postgres.verify()
+    sqlite.close()
