@@ -1,4 +1,4 @@
-"""The two stores behind one test interface (for tests/store/test_postgres*.py; import as ``support.backends``).
+"""The two stores behind one test interface, for tests/store/test_postgres*.py.
 
 Each backend opens its store at one location, and tampers with it the way someone
 holding the database would: guards switched off, rows edited, guards back on exactly,
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from ledger.store import GUARDS, EventStore
+from ledger.store import GUARDS, EventStore, NewEvent
 from ledger.store import sqlite as sqlite_store
 
 
@@ -78,3 +78,23 @@ class PostgresBackend:
     def close(self) -> None:
         for store in self.opened:
             store.close()
+
+
+# -- helpers the backend-parametrised tests share -------------------------------------
+
+def notes(prefix: str, n: int, start: int = 0) -> list[NewEvent]:
+    return [NewEvent(id=f"{prefix}{i}", type="Note", schema_version=1, town="沙溪镇",
+                     period="2017", payload=f'{{"i":{i},"text":"note {i}"}}')
+            for i in range(start, start + n)]
+
+
+def add(store, events) -> int:
+    events = list(events)
+    return store.append(lambda reader: events)
+
+
+def made(backend, n: int = 0, **kw):
+    store = backend.open(**kw)
+    if n:
+        add(store, notes("e", n))
+    return store
