@@ -39,6 +39,7 @@ from ledger.publishing import (
 from ledger.rubric import Rubric, load_rubric_text, resolve_rubric
 from ledger.store import EventStore, Head, format_timestamp, mapper, tree
 from ledger.importing.names import normalise_name
+from ledger.store.postgres import PostgresEventStore, is_postgres_url
 
 
 class Ledger:
@@ -46,16 +47,20 @@ class Ledger:
 
     def __init__(self, path: str | Path, clock: Callable[[], datetime] | None = None,
                  timeout: float = 60.0, create: bool = True):
-        if not create and not Path(path).is_file():
+        # a postgresql:// URL: the PostgreSQL store, cards replayed from its events (no
+        # read model there yet: it waits for the storage interface)
+        self._pg = is_postgres_url(path)
+        if not create and not self._pg and not Path(path).is_file():
             raise LedgerError(f"no ledger at {path} (import a file into it to create one)")
-        if not create and Path(path).stat().st_size == 0:
+        if not create and not self._pg and Path(path).stat().st_size == 0:
             # read commands never create a ledger, nor turn another file into one
             raise LedgerError(f"{path} is an empty file, not an audit ledger")
         self.notes: list[str] = []  # what a person should know about how it was opened
         try:
-            self.store = EventStore(path, clock=clock, timeout=timeout)
+            self.store = (PostgresEventStore(path, clock=clock, timeout=timeout, create=create)
+                          if self._pg else EventStore(path, clock=clock, timeout=timeout))
         except LedgerError as exc:
-            if create or not _read_only_place(exc):
+            if create or self._pg or not _read_only_place(exc):
                 raise
             self.store = EventStore(path, clock=clock, timeout=timeout, immutable=True)
             self.notes.append(f"{path} is on read-only media: opened read-only, as it is")
@@ -65,10 +70,13 @@ class Ledger:
         # What is wrong with the read model, if anything: cards are then replayed from the
         # events, and read commands say why (the read model never turns off silently)
         self.read_model_problem: str | None = None
-        self._fast = self._ensure_read_model()
-        self.store.listeners.append(readmodel.on_chunk)
-        if tree.prepare(self.store.conn):  # the Merkle tree over the chain
-            self.store.listeners.append(tree.on_chunk)
+        if self._pg:  # no read model nor stored tree on PostgreSQL yet: cards are replayed
+            self._fast = False
+        else:
+            self._fast = self._ensure_read_model()
+            self.store.listeners.append(readmodel.on_chunk)
+            if tree.prepare(self.store.conn):  # the Merkle tree over the chain
+                self.store.listeners.append(tree.on_chunk)
 
     def _ensure_read_model(self) -> bool:
         try:
@@ -356,6 +364,7 @@ class Ledger:
     def _check_town(self, town: str, known: str) -> None:
         if not self.store.has_town(town, known):
             raise LedgerError(f"unknown town {town!r} (not registered as known at {known})")
+
 
 
 def _read_only_place(exc: LedgerError) -> bool:

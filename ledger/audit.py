@@ -29,8 +29,12 @@ def audit(store: EventStore, digest: str | None = None) -> int:
     """Verify the chain and everything derived from or stored beside it; returns the
     event count, or raises :class:`TamperError` naming what was found first."""
     count = store.verify(digest)
-    tree.verify_stored(store.conn)  # the Merkle tree built on the chain
     check_events(store)
+    if store.dialect != "sqlite":
+        # PostgreSQL keeps no derived tables yet, and checks its own guards and schema in
+        # store.verify (the server's catalogue is its business)
+        return count
+    tree.verify_stored(store.conn)  # the Merkle tree built on the chain
     check_schema(store)
     found = readmodel_check.differences(store)
     if found:

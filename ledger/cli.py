@@ -50,7 +50,7 @@ def _echo_table(text: str) -> None:
 
 @click.group()
 @click.option("--db", "db", type=click.Path(dir_okay=False), default=None,
-              help="The ledger file (created if missing).")
+              help="The ledger file (created if missing), or a postgresql:// URL.")
 @click.version_option(ledger.__version__, prog_name="audit-ledger")
 @click.pass_context
 def cli(ctx, db):
@@ -340,12 +340,58 @@ def rubric_check(file):
     _say(check_summary(load_rubric(file)))
 
 
+@cli.command("init-db")
+@click.argument("url")
+@click.option("--role", default="ledger_app", show_default=True,
+              help="The application role to create: SELECT and INSERT only.")
+@click.option("--password-env", default=None, metavar="VAR",
+              help="Set the role's password from this environment variable.")
+def init_db_cmd(url, role, password_env):
+    """Create the ledger schema in a PostgreSQL database (URL of its owner) and the role."""
+    import os
+
+    from ledger.store.backends import init_db
+    from ledger.store.postgres import redact
+
+    password = None
+    if password_env is not None:
+        password = os.environ.get(password_env)
+        if not password:
+            raise LedgerError(f"--password-env {password_env}: that environment variable is "
+                              f"not set or empty")
+    init_db(url, role, password)
+    click.echo(f"ok: ledger schema in {redact(url)}; role {role} may SELECT and INSERT only "
+               f"(see docs/deployment.md)")
+
+
+@cli.command("copy")
+@click.argument("source")
+@click.argument("target")
+def copy_cmd(source, target):
+    """Copy a ledger between backends (SQLite file or postgresql:// URL), same chain."""
+    import os
+
+    from ledger.store.backends import copy_ledger
+    from ledger.store.postgres import is_postgres_url, redact
+
+    if not is_postgres_url(source) and not os.path.isfile(source):
+        raise LedgerError(f"no ledger at {source}")
+    head = copy_ledger(source, target)
+    where = redact(target) if is_postgres_url(target) else target
+    click.echo(f"ok: {where} now holds {head.seq if head else 0} events, chain verified; "
+               f"head {head if head else '(empty)'}")
+
+
 @cli.command()
 @click.option("--town", default="沙溪镇", help="The town whose traced card is printed.")
 @click.pass_context
 def demo(ctx, town):
     """Build the example 2017 ledger (./demo.db by default) and print its scoreboard."""
     from ledger.demo import run_demo
+    from ledger.store.postgres import is_postgres_url
+    if is_postgres_url(ctx.obj["db"]):
+        raise LedgerError("demo builds a SQLite file; for PostgreSQL build it, then copy it: "
+                          "python -m ledger demo && python -m ledger copy demo.db URL")
     _say(run_demo(ctx.obj["db"] or "demo.db", town))
 
 

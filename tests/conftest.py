@@ -12,3 +12,22 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
                            HealthCheck.data_too_large])
 settings.load_profile("ledger")
+
+
+# -- PostgreSQL (tests/support/pg.py): a real server, a fresh database per test ---------
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> str:
+    """The test server's admin URL; fails under CI when there is none."""
+    from support.pg import server_url
+    return server_url()
+
+
+@pytest.fixture
+def pg_url(pg_server) -> str:
+    """The URL of a new, empty database (dropped after the test)."""
+    from support.pg import fresh_database
+    with fresh_database(pg_server) as url:
+        yield url

@@ -98,6 +98,8 @@ class EventStore:
     writer waits for another process's transaction before giving up.
     """
 
+    dialect = "sqlite"
+
     def __init__(self, path: str | Path, clock: Callable[[], datetime] | None = None,
                  timeout: float = 60.0, synchronous: str = "FULL", immutable: bool = False):
         self.path = Path(path)
