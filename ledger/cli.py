@@ -360,7 +360,7 @@ def init_db_cmd(url, role, password_env):
             raise LedgerError(f"--password-env {password_env}: that environment variable is "
                               f"not set or empty")
     init_db(url, role, password)
-    click.echo(f"ok: ledger schema in {redact(url)}; role {role} may SELECT and INSERT only "
+    click.echo(f"ok: ledger schema in {redact(url)}; role {role} may only read and append "
                f"(see docs/deployment.md)")
 
 

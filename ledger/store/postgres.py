@@ -72,7 +72,7 @@ def connect(url: str, timeout: float = 60.0):
         conn = psycopg.connect(url, autocommit=True, connect_timeout=max(1, int(timeout)))
     except psycopg.Error as exc:
         raise LedgerError(f"cannot open ledger {redact(url)}: {_one_line(exc)}") from None
-    conn.execute(f"SET lock_timeout = {int(timeout * 1000)}")
+    conn.execute("SELECT set_config('lock_timeout', %s, false)", (str(int(timeout * 1000)),))
     # the ledger's schema first and pg_temp last: a temporary table named events or
     # ledger_head must not stand in for the real one in this session's queries
     conn.execute("SELECT set_config('search_path', coalesce(quote_ident(current_schema()), 'public') || ', pg_temp', "
@@ -147,8 +147,8 @@ def select_events(conn, *, type: str | Iterable[str] | None = None, town: str | 
     if recorded_until is not None:
         where.append("recorded_at <= %s")
         params.append(recorded_until)
-    sql = (f"{SELECT} WHERE seq > %s AND seq <= %s{''.join(' AND ' + w for w in where)} "
-           f"ORDER BY seq LIMIT {PAGE}")
+    where = ["seq > %s", "seq <= %s", *where]
+    sql = f"{SELECT} WHERE {' AND '.join(where)} ORDER BY seq LIMIT {PAGE}"
     lock = lock or threading.RLock()
     with lock:
         end = conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
@@ -189,7 +189,8 @@ class PostgresEventStore:
         self._lock = threading.RLock()
         self.conn = connect(url, timeout)
         try:
-            self.conn.execute(f"SET synchronous_commit = {SYNCHRONOUS[synchronous]}")
+            self.conn.execute("SELECT set_config('synchronous_commit', %s, false)",
+                              (SYNCHRONOUS[synchronous],))
             self._prepare(create)
         except BaseException:
             self.conn.close()

@@ -110,19 +110,24 @@ BEGIN
 END""",
 }
 
+REFUSE_CHANGE_BODY = FUNCTION_BODIES["ledger_refuse_change"]
+HEAD_GUARD_BODY = FUNCTION_BODIES["ledger_head_guard"]
+EVENTS_APPENDED_BODY = FUNCTION_BODIES["ledger_events_appended"]
+LOCK_HEAD_BODY = FUNCTION_BODIES["ledger_lock_head"]
+
 FUNCTIONS = [
     f"CREATE FUNCTION ledger_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$"
-    f"{FUNCTION_BODIES['ledger_refuse_change']}$$",
+    f"{REFUSE_CHANGE_BODY}$$",
     f"CREATE FUNCTION ledger_head_guard() RETURNS trigger LANGUAGE plpgsql AS $$"
-    f"{FUNCTION_BODIES['ledger_head_guard']}$$",
+    f"{HEAD_GUARD_BODY}$$",
     # SECURITY DEFINER: the application role may not UPDATE ledger_head, the owner may
     f"CREATE FUNCTION ledger_events_appended() RETURNS trigger LANGUAGE plpgsql "
     f"SECURITY DEFINER SET search_path = {{schema}}, pg_temp AS $$"
-    f"{FUNCTION_BODIES['ledger_events_appended']}$$",
+    f"{EVENTS_APPENDED_BODY}$$",
     f"CREATE FUNCTION ledger_lock_head(OUT head_seq bigint, OUT head_hash text, "
     f"OUT last_recorded_at text, OUT server_now timestamptz) LANGUAGE plpgsql "
     f"SECURITY DEFINER SET search_path = {{schema}}, pg_temp AS $$"
-    f"{FUNCTION_BODIES['ledger_lock_head']}$$",
+    f"{LOCK_HEAD_BODY}$$",
 ]
 
 # name -> (table, CREATE TRIGGER); verify compares pg_get_triggerdef with these
