@@ -17,6 +17,8 @@ order), so :func:`check_packet` also refuses a container changed outside its fil
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import hashlib
 import io
 import json
@@ -26,11 +28,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ledger.errors import LedgerError
-from ledger.events import canonical_json, codec
+from ledger.events import canonical_json
 from ledger.proofs import checkpoint as checkpoints, note as notes, service
 from ledger.proofs.files import ProofError, check_proof
 from ledger.proofs.receipts import check_receipt, make_receipt
 from ledger.proofs.note import Signer, Verifier
+from ledger.store.mapper import mapper
 
 if TYPE_CHECKING:
     from ledger.application import Ledger
@@ -69,7 +72,7 @@ def _publication(lg: "Ledger", town: str, period: str):
 def build_packet(lg: "Ledger", town: str, period: str, key: Signer, out: str | Path) -> Path:
     """Write the appeal packet of ``town``'s last published card for ``period``."""
     stored = _publication(lg, town, period)
-    pub = codec.decode(stored.type, stored.schema_version, stored.payload)
+    pub = mapper.to_event(stored)
     receipt = make_receipt(lg, stored.id, key)
     first = checkpoints.parse_text(notes.split(receipt["checkpoint"])[0])
     now_note = service.sign_checkpoint(lg, key)
@@ -77,8 +80,7 @@ def build_packet(lg: "Ledger", town: str, period: str, key: Signer, out: str | P
     consistency = service.consistency(lg, first.size, now.size)
     tree = lg.explain(town, period, as_of=pub.as_of, known_at=pub.known_at)
     adoption = next(r for r in receipt["events"] if r["row"]["type"] == "RubricAdopted")["row"]
-    rubric_text = codec.decode("RubricAdopted", adoption["schema_version"],
-                               adoption["payload"]).content
+    rubric_text = mapper.to_event(SimpleNamespace(**{**adoption, "type": "RubricAdopted"})).content
     from ledger.exports import export
     with tempfile.TemporaryDirectory() as tmp:
         html = export(lg, period, "html", Path(tmp) / "card.html", as_of=pub.as_of,

@@ -17,12 +17,12 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 from ledger.errors import LedgerError
-from ledger.events import codec
 from ledger.proofs import checkpoint as checkpoints, service
 from ledger.proofs.files import ProofError, check_proof
 from ledger.store.merkle import leaf_hash
 from ledger.proofs.note import Signer, Verifier
 from ledger.store.chain import COLUMNS, event_hash
+from ledger.store.mapper import mapper
 
 if TYPE_CHECKING:
     from ledger.application import Ledger
@@ -72,14 +72,11 @@ def make_receipt(lg: "Ledger", publication_id: str, key: Signer | None = None) -
     stored = lg.store.get(publication_id)
     if stored is None or stored.type != "ScorePublished":
         raise LedgerError(f"no publication with id {publication_id!r} in the ledger")
-    pub = codec.decode(stored.type, stored.schema_version, stored.payload)
+    pub = mapper.to_event(stored)
     note = covering_checkpoint(lg, stored.seq, key)
     size = checkpoints.parse_text(note.split("\n\n")[0] + "\n").size
-    adoption = lg.store.conn.execute(
-        "SELECT id FROM events WHERE type = 'RubricAdopted' AND period = ? AND recorded_at <= ? "
-        "AND (town IS NULL OR period IS NULL) ORDER BY seq DESC LIMIT 1",
-        (pub.period, pub.known_at)).fetchone()
-    ids = [publication_id] + ([adoption[0]] if adoption else []) + cited_events(json.loads(pub.content))
+    adoption = lg.store.latest("RubricAdopted", pub.period, pub.known_at)
+    ids = [publication_id] + ([adoption.id] if adoption else []) + cited_events(json.loads(pub.content))
     events = [{"row": _row(lg, i), "proof": service.inclusion(lg, i, size)} for i in ids]
     return {"kind": "receipt", "publication": publication_id, "card": pub.content,
             "sha256": pub.sha256, "checkpoint": note, "events": events}
@@ -125,7 +122,7 @@ def check_receipt(receipt, keys: list[Verifier]) -> dict:
     pub_row = rows.get(receipt.get("publication"))
     if pub_row is None or pub_row["type"] != "ScorePublished":
         raise ProofError("the receipt holds no proven publication event")
-    pub = codec.decode(pub_row["type"], pub_row["schema_version"], pub_row["payload"])
+    pub = mapper.to_event(SimpleNamespace(**pub_row))
     card = receipt.get("card")
     if not isinstance(card, str) or card != pub.content:
         raise ProofError("the receipt's card is not the card the publication froze")

@@ -18,12 +18,13 @@ import hashlib
 from typing import TYPE_CHECKING
 
 from ledger.errors import LedgerError, TamperError
-from ledger.events import CheckpointSigned, codec
+from ledger.events import CheckpointSigned
 from ledger.proofs import checkpoint as checkpoints
 from ledger.proofs.checkpoint import Checkpoint
 from ledger.store.merkle import consistency_path, inclusion_path, leaf_hash
 from ledger.proofs.note import Signer
 from ledger.store import format_timestamp, tree
+from ledger.store.mapper import mapper
 
 if TYPE_CHECKING:
     from ledger.application import Ledger
@@ -86,8 +87,8 @@ def check_against_ledger(lg: "Ledger", cp: Checkpoint) -> None:
     if cp.size > size:
         raise TamperError(f"the checkpoint covers {cp.size} events but the ledger ends at "
                           f"seq {size}: events were removed", size + 1)
-    stored = lg.store.conn.execute("SELECT hash FROM events WHERE seq = ?", (cp.size,)).fetchone()
-    if stored is None or f"{cp.size}:{stored[0]}" != cp.chain_head:
+    stored = lg.store.get_seq(cp.size)
+    if stored is None or f"{cp.size}:{stored.hash}" != cp.chain_head:
         raise TamperError(f"event seq {cp.size} differs from the checkpoint's chain "
                           f"{cp.chain_head[:24]}…: the ledger was rewritten", cp.size)
     if tree.root(_conn(lg), cp.size) != cp.root:
@@ -128,7 +129,7 @@ def consistency(lg: "Ledger", from_size: int, to_size: int | None = None) -> dic
 
 def checkpoints_signed(lg: "Ledger") -> list[CheckpointSigned]:
     """The checkpoints the ledger recorded signing, oldest first."""
-    return [codec.decode(e.type, e.schema_version, e.payload)
+    return [mapper.to_event(e)
             for e in lg.store.events(type="CheckpointSigned", unscoped=True)]
 
 

@@ -266,11 +266,15 @@ class PostgresEventStore:
         last = parse_timestamp(last) if last is not None else None
         started = time.monotonic()
         clock = self.clock or (lambda: server_now + timedelta(seconds=time.monotonic() - started))
+        checked = last is None
         reader = PostgresReader(conn)
         rows, count = [], 0
         for e in prepare(reader):
             seq += 1
             now = clock()
+            if not checked:  # on the first event: the clock is read once per event
+                self._refuse_future_head(last, now)
+                checked = True
             last = now if last is None or now > last else last + timedelta(microseconds=1)
             recorded_at = format_timestamp(last)
             digest = event_hash(prev, seq, e, recorded_at)
@@ -287,6 +291,15 @@ class PostgresEventStore:
         if rows:
             self._copy(rows)
         return count
+
+    @staticmethod
+    def _refuse_future_head(last: datetime, now: datetime) -> None:
+        """One run with a clock far ahead must not poison every later timestamp."""
+        if last > now + chain.CLOCK_SKEW:
+            raise LedgerError(
+                f"the ledger's last event is recorded at {format_timestamp(last)}, in the "
+                f"future of the writer's clock ({format_timestamp(now)}); check the clock "
+                f"(or run verify); nothing was written")
 
     def _copy(self, rows: list[tuple]) -> None:
         with self.conn.cursor() as cur:

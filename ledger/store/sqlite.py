@@ -288,17 +288,15 @@ class EventStore:
             "SELECT seq, hash, recorded_at FROM events ORDER BY seq DESC LIMIT 1").fetchone()
         seq, prev, last = (row[0], row[1], self._head_time(row)) if row \
             else (0, GENESIS_HASH, None)
-        if last is not None and last > self.clock() + CLOCK_SKEW:
-            # one run with a clock far ahead must not poison every later timestamp
-            raise LedgerError(
-                f"the ledger's last event (seq {row[0]}) is recorded at {row[2]}, in the future "
-                f"of this machine's clock ({format_timestamp(self.clock())}); check the clock "
-                f"(or run verify); nothing was written")
+        checked = last is None
         reader = StoreReader(conn)
         rows, count = [], 0
         for e in prepare(reader):
             seq += 1
             now = self.clock()
+            if not checked:  # on the first event: the clock is read once per event
+                self._refuse_future_head(last, now)
+                checked = True
             last = now if last is None or now > last else last + timedelta(microseconds=1)
             recorded_at = format_timestamp(last)
             digest = event_hash(prev, seq, e, recorded_at)
@@ -330,6 +328,15 @@ class EventStore:
             raise TamperError(f"event seq {row[0]}: recorded_at {row[2]!r} is not a timestamp "
                               f"as the ledger writes them; run verify; nothing was written",
                               row[0]) from None
+
+    @staticmethod
+    def _refuse_future_head(last: datetime, now: datetime) -> None:
+        """One run with a clock far ahead must not poison every later timestamp."""
+        if last > now + CLOCK_SKEW:
+            raise LedgerError(
+                f"the ledger's last event is recorded at {format_timestamp(last)}, in the "
+                f"future of this machine's clock ({format_timestamp(now)}); check the clock "
+                f"(or run verify); nothing was written")
 
     def _insert(self, rows: list[tuple]) -> None:
         self.conn.executemany(INSERT_SQL, rows)

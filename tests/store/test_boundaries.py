@@ -9,7 +9,9 @@ from pathlib import Path
 LEDGER = Path(__file__).resolve().parents[2] / "ledger"
 
 EVENTS_SQL = re.compile(r"\b(FROM|INTO|JOIN|UPDATE|ON)\s+events\b", re.I)
-PAYLOAD_CODING = re.compile(r"json_extract|json\.loads|codec\.(encode|decode)")
+# a payload decoded by hand (json.loads of a payload), or the codec used directly;
+# json.loads of a proof or receipt file someone hands in is not payload decoding
+PAYLOAD_CODING = re.compile(r"json_extract|json\.loads\([^)]*payload|codec\.(encode|decode)")
 
 
 def sources(outside: tuple[str, ...]):
