@@ -12,9 +12,14 @@ from ledger.errors import (
     RubricError,
     SchemaError,
     TamperError,
+    UnknownClause,
+    UnknownName,
+    UnknownPeriod,
+    UnknownTown,
     ValidationError,
 )
 
 __all__ = ["CalendarError", "Ledger", "LedgerError", "RubricError", "SchemaError",
-           "TamperError", "ValidationError", "open"]
+           "TamperError", "UnknownClause", "UnknownName", "UnknownPeriod", "UnknownTown",
+           "ValidationError", "open"]
 __version__ = "0.1.0"

@@ -77,12 +77,15 @@ class Ledger:
         numbered = ((f"record {n}", rec) for n, rec in enumerate(records, start=1))
         return self.store.append(lambda reader: validate_into(reader, numbered, self._towns))
 
-    def import_file(self, path: str | Path, progress=None) -> int:
-        """Import a ``.jsonl`` or ``.csv`` file (see the interchange contract), all or nothing.
+    def import_file(self, path: str | Path, progress=None, encoding: str | None = None,
+                    sheet: str | None = None) -> int:
+        """Import a ``.jsonl``, ``.csv`` or ``.xlsx`` file (see the interchange contract),
+        all or nothing. A text file's encoding is detected unless ``encoding`` is given;
+        ``sheet`` picks an XLSX sheet (default: the first).
 
         Errors name the file's line: ``line 7: field 'occurred_on': …``.
         """
-        records = read_records(path, progress=progress)
+        records = read_records(path, progress=progress, encoding=encoding, sheet=sheet)
         return self.store.append(lambda reader: validate_into(reader, records, self._towns))
 
     # -- reading ---------------------------------------------------------------

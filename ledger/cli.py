@@ -52,9 +52,12 @@ def cli(ctx, db):
 
 @cli.command("import")
 @click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--encoding", default=None,
+              help="A text file's encoding (default: detected; UTF-8, GB18030/GBK, UTF-16).")
+@click.option("--sheet", default=None, help="An .xlsx file's sheet (default: the first).")
 @click.pass_context
-def import_cmd(ctx, file):
-    """Import a .jsonl or .csv file of records, all or nothing."""
+def import_cmd(ctx, file, encoding, sheet):
+    """Import a .jsonl, .csv or .xlsx file of records, all or nothing."""
     import os
     if not os.path.isfile(file):
         raise LedgerError(f"cannot read {file}: no such file")
@@ -65,7 +68,8 @@ def import_cmd(ctx, file):
             bar = click.progressbar(length=size, label="importing", file=sys.stderr)
             bar.__enter__()
         try:
-            n = lg.import_file(file, progress=bar.update if bar else None)
+            n = lg.import_file(file, progress=bar.update if bar else None, encoding=encoding,
+                               sheet=sheet)
         finally:
             if bar:
                 bar.__exit__(None, None, None)
@@ -265,6 +269,18 @@ def export_cmd(ctx, period, fmt, output, as_of, known_at):
     with _open(ctx) as lg:
         path = export(lg, period, fmt, output, as_of=as_of, known_at=known_at)
     click.echo(str(path))
+
+
+@cli.command()
+@click.option("--format", "fmt", required=True, type=click.Choice(["csv", "xlsx", "jsonl"]))
+@click.option("-o", "--output", default=None, type=click.Path(dir_okay=False),
+              help="The file to write (default: import-template.FORMAT).")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh",
+              help="Column headers in Chinese (default) or as the field names.")
+def template(fmt, output, lang):
+    """Write an import template: headers and one example row per record type."""
+    from ledger.importing.template import write_template
+    click.echo(str(write_template(output or f"import-template.{fmt}", fmt, lang)))
 
 
 @cli.group()

@@ -611,7 +611,8 @@ HOSTILE_FILES = {
                                 + b'{"type":"town","id":"t\xff","name":"x"}\n', 3),
     "BOM first": ("jsonl", "\ufeff" + _line(), "ok"),
     "BOM on line 2": ("jsonl", _line() + "\n\ufeff" + _line(id="x-2"), 2),
-    "UTF-16 file": ("jsonl", (_line() + "\n").encode("utf-16"), 1),
+    "UTF-16 file": ("jsonl", (_line() + "\n").encode("utf-16"), "ok"),  # a BOM: detected
+    "UTF-16 without BOM": ("jsonl", (_line() + "\n").encode("utf-16-le"), "file"),
     "formula note": ("jsonl", _line(note="=cmd|' /C calc'!A0", evidence=["=1+1", "@SUM(A1)"]), "ok"),
     "CSV formula and quoting": ("csv", 'type,id,town,period,clause,occurred_on,note,evidence\r\n'
                                 'finding,x-1,沙溪镇,2017,B06.1,2017-03-01,"=cmd|\' /C calc\'!A0",'
@@ -621,8 +622,8 @@ HOSTILE_FILES = {
     "CSV NUL in cell": ("csv", "type,id,name\ntown,t-new,a\x00b\n", "ok"),
     "CSV unknown column": ("csv", "type,id,name,=cmd|' /C calc'!A0\ntown,t-new,x,y\n", 1),
     "CSV CR-only line ends": ("csv", "type,id,name\rtown,t-new,x\r", 1),
-    "empty file": ("jsonl", "", "ok"),
-    "only blank lines": ("jsonl", "\n \n\t\n", "ok"),
+    "empty file": ("jsonl", "", "file"),        # no records: an error naming the file
+    "only blank lines": ("jsonl", "\n \n\t\n", "file"),
 }
 
 
@@ -647,7 +648,8 @@ def test_hostile_file_through_the_cli(template, tmp_path, name):
             else:
                 lines = err.splitlines()
                 assert r.returncode == 1 and len(lines) == 1, err[-2000:]
-                assert lines[0].startswith(f"error: line {expect}:"), lines[0][:300]
+                where = "error: " if expect == "file" else f"error: line {expect}:"
+                assert lines[0].startswith(where), lines[0][:300]
                 assert (lg.store.count(), str(lg.head())) == before
     finally:
         shutil.rmtree(d, ignore_errors=True)
