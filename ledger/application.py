@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from ledger import readmodel
-from ledger.errors import LedgerError
+from ledger.errors import LedgerError, UnknownPeriod, UnknownTown
 from ledger.events import codec
 from ledger.importing.files import read_records
 from ledger.projections.card import ScoreCard
@@ -35,6 +35,7 @@ from ledger.rubric import Rubric, load_rubric_text, resolve_rubric
 from ledger.store.rows import UNSCOPED
 from ledger.store import EventStore, Head, format_timestamp
 from ledger.dates.timeparse import parse_as_of, parse_known_at
+from ledger.suggest import closest, did_you_mean, simplified
 from ledger.importing.validation import validate_into
 
 
@@ -110,7 +111,9 @@ class Ledger:
             f"SELECT id FROM events WHERE type = 'RubricAdopted' AND period = ? AND {UNSCOPED} "
             f"AND recorded_at <= ? ORDER BY seq DESC LIMIT 1", (period, known)).fetchone()
         if row is None:
-            raise LedgerError(f"period {period!r} has no adopted rubric as known at {known}")
+            hints = closest(period, self.periods(known))
+            raise UnknownPeriod(f"period {period!r} has no adopted rubric as known at {known}"
+                                f"{did_you_mean(hints)}", name=period, suggestions=hints)
         if row[0] not in self._rubrics:  # events never change, so neither does their rubric
             adopted = self.store.get(row[0])
             content = codec.decode(adopted.type, adopted.schema_version, adopted.payload).content
@@ -175,6 +178,7 @@ class Ledger:
         card = self.score(town, period, as_of=as_of, known_at=known_at, rubric=rubric,
                           source=source)
         used = self.scoring_rubric(period, card.known_at, rubric)
+        clause = clause.strip().upper() if isinstance(clause, str) else clause  # c02.1
         return explain(card, self.town_state(town, period, card.known_at), used, clause)
 
     def history(self, town: str, period: str, as_of=None, known_at=None, rubric=None,
@@ -264,7 +268,24 @@ class Ledger:
             "SELECT 1 FROM events WHERE town = ? AND period IS NULL AND type = 'TownRegistered' "
             "AND recorded_at <= ?", (town, known)).fetchone()
         if registered is None:
-            raise LedgerError(f"unknown town {town!r} (not registered as known at {known})")
+            hints = closest(town, self.towns(known))
+            raise UnknownTown(f"unknown town {town!r} (not registered as known at {known})"
+                              f"{did_you_mean(hints)}", name=town, suggestions=hints)
+
+    def resolve_town(self, town: str, known_at=None) -> str:
+        """The registered name ``town`` means: itself, or its simplified-character form
+        when that is exactly one registered name (``沙溪鎮`` -> ``沙溪镇``)."""
+        names = self.towns(known_at)
+        if town in names:
+            return town
+        simple = simplified(town.strip())
+        return simple if names.count(simple) == 1 else town
+
+    def periods(self, known_at=None) -> list[str]:
+        """Periods with an adopted rubric, in adoption order."""
+        known = self.resolve_known_at(known_at)
+        found = self.store.events(type="RubricAdopted", recorded_until=known, unscoped=True)
+        return list(dict.fromkeys(e.period for e in found))
 
 
 def open(path: str | Path, clock: Callable[[], datetime] | None = None,

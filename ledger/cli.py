@@ -25,6 +25,11 @@ def _open(ctx, create: bool = False) -> ledger.Ledger:
     return ledger.open(path, create=create)
 
 
+def _town(lg: ledger.Ledger, town: str | None) -> str | None:
+    """A town as registered: 沙溪鎮 (traditional) finds 沙溪镇 when that is unambiguous."""
+    return None if town is None else lg.resolve_town(town)
+
+
 def _echo_json(data) -> None:
     click.echo(dumps(data, indent=2))
 
@@ -42,12 +47,16 @@ def _echo_table(text: str) -> None:
 @click.group()
 @click.option("--db", "db", type=click.Path(dir_okay=False), default=None,
               help="The ledger file (created if missing).")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", expose_value=False,
+              help="Language of messages and error lines (default zh).")
 @click.version_option(ledger.__version__, prog_name="audit-ledger")
 @click.pass_context
 def cli(ctx, db):
     """audit-ledger: an immutable, event-sourced ledger of performance-evaluation findings."""
     ctx.ensure_object(dict)
-    ctx.obj["db"] = db
+    ctx.obj.setdefault("db", None)
+    if db is not None:
+        ctx.obj["db"] = db
 
 
 @cli.command("import")
@@ -116,6 +125,7 @@ def _score_options(f):
 def score(ctx, town, period, rubric, source, as_of, known_at, lang, as_json):
     """One town's score card."""
     with _open(ctx) as lg:
+        town = _town(lg, town)
         card = lg.score(town, period, as_of=as_of, known_at=known_at, rubric=rubric,
                         source=source)
         if as_json:
@@ -147,6 +157,7 @@ def scoreboard(ctx, period, as_of, known_at, lang, as_json):
 def explain(ctx, town, period, clause, rubric, source, as_of, known_at, lang, as_json):
     """Why were these points deducted? The card traced to rubric sentences and events."""
     with _open(ctx) as lg:
+        town = _town(lg, town)
         tree = lg.explain(town, period, clause=clause, as_of=as_of, known_at=known_at,
                           rubric=rubric, source=source)
         _echo_json(tree) if as_json else _echo_table(render_explain(tree, lang))
@@ -162,6 +173,7 @@ def explain(ctx, town, period, clause, rubric, source, as_of, known_at, lang, as
 def history(ctx, town, period, rubric, source, as_of, known_at, lang, as_json):
     """The score after every event that changed it, in recording order."""
     with _open(ctx) as lg:
+        town = _town(lg, town)
         rows = [r.to_dict() for r in lg.history(town, period, as_of=as_of, known_at=known_at,
                                                 rubric=rubric, source=source)]
         click.echo(dumps(rows, indent=2) if as_json else render_history(rows, lang))
@@ -189,6 +201,7 @@ def diff(ctx, town, period, from_known_at, to_known_at, from_as_of, to_as_of, fr
     elif from_rubric or to_rubric:
         raise click.UsageError("--from-rubric/--to-rubric need --town")
     with _open(ctx) as lg:
+        town = _town(lg, town)
         # one "now" for both sides, so an unset side means the same moment
         known = lg.resolve_known_at(None)
         before["known_at"] = before["known_at"] or known
@@ -205,6 +218,7 @@ def diff(ctx, town, period, from_known_at, to_known_at, from_as_of, to_as_of, fr
 def compare(ctx, town, period, as_of, known_at, lang, as_json):
     """Where the town's self-evaluation (自评) and the city's verification differ."""
     with _open(ctx) as lg:
+        town = _town(lg, town)
         d = lg.compare(town, period, as_of=as_of, known_at=known_at)
         click.echo(dumps(d, indent=2) if as_json else render_compare(d, lang))
 
@@ -219,6 +233,7 @@ def compare(ctx, town, period, as_of, known_at, lang, as_json):
 def publish(ctx, town, period, as_of, actor, as_json):
     """Freeze a card (or the scoreboard) in the ledger; prints the publication id."""
     with _open(ctx) as lg:
+        town = _town(lg, town)
         pub = lg.publish(period, town=town, as_of=as_of, actor=actor)
         click.echo(dumps(pub.to_dict(), indent=2) if as_json else pub.id)
 
@@ -316,27 +331,94 @@ def demo(ctx, town):
     click.echo(run_demo(ctx.obj["db"] or "demo.db", town))
 
 
+def _set_db(ctx, _param, value):
+    if value is not None:
+        ctx.find_root().obj["db"] = value
+
+
+def _everywhere(group: click.Group) -> None:
+    """``--db`` is also accepted after the subcommand (``score --db demo.db …``), and
+    ``--lang`` on every command (it sets the language of the error line too)."""
+    for cmd in group.commands.values():
+        if isinstance(cmd, click.Group):
+            _everywhere(cmd)
+            continue
+        names = {p.name for p in cmd.params}
+        if "db" not in names:
+            cmd.params.append(click.Option(["--db"], type=click.Path(dir_okay=False),
+                                           expose_value=False, callback=_set_db,
+                                           help="The ledger file (as before the command)."))
+        if "lang" not in names:
+            cmd.params.append(click.Option(["--lang"], type=click.Choice(["zh", "en"]),
+                                           default="zh", expose_value=False,
+                                           help="Language of messages (zh or en)."))
+
+
+_everywhere(cli)
+
+
 def main(argv=None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    lang = _lang_of(args)
+    if not args:  # bare `python -m ledger`: the help, not an error
+        args = ["--help"]
     try:
-        cli.main(args=argv, prog_name="python -m ledger", standalone_mode=False)
+        cli.main(args=args, prog_name="python -m ledger", standalone_mode=False)
+        sys.stdout.flush()
         return 0
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.exceptions.Abort:
-        click.echo("error: aborted", err=True)
+        _error("aborted", lang)
         return 1
     except click.UsageError as exc:
-        click.echo(f"error: {exc.format_message()} (see --help)", err=True)
+        _error(f"{exc.format_message()} (see --help)", lang)
         return 2
     except click.ClickException as exc:
-        click.echo(f"error: {exc.format_message()}", err=True)
+        _error(exc.format_message(), lang)
         return 1
     except LedgerError as exc:
-        click.echo(f"error: {_one_line(str(exc))}", err=True)
+        _error(str(exc), lang)
         return 1
+    except BrokenPipeError:
+        # `score ... | head -2`: the reader has what it wanted; not an error
+        _quiet_stdout()
+        return 0
+    except SystemExit as exc:
+        # click meets a closed pipe (EPIPE) by swapping sys.stdout and exiting 1
+        if type(sys.stdout).__name__ in ("PacifyFlushWrapper", "PacketizingFile"):
+            _quiet_stdout()
+            return 0
+        raise
     except KeyboardInterrupt:
-        click.echo("error: interrupted; nothing was written by the unfinished command", err=True)
+        _error("interrupted; nothing was written by the unfinished command", lang)
         return 130
+
+
+def _error(message: str, lang: str) -> None:
+    """The one `error:` line, in the reader's language (ledger.text.messages)."""
+    from ledger.text.messages import translate
+    click.echo(f"error: {translate(_one_line(message), lang)}", err=True)
+
+
+def _lang_of(args: list[str]) -> str:
+    """``--lang en`` anywhere on the line (or LEDGER_LANG=en) makes errors English."""
+    import os
+    for i, a in enumerate(args):
+        if a == "--lang" and i + 1 < len(args):
+            return args[i + 1]
+        if a.startswith("--lang="):
+            return a.split("=", 1)[1]
+    return os.environ.get("LEDGER_LANG", "zh")
+
+
+def _quiet_stdout() -> None:
+    import os
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def _one_line(message: str) -> str:

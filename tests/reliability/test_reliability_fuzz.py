@@ -504,7 +504,7 @@ def check_success(lg, f: FuzzFile, n: int, before) -> None:
 
 
 def run_cli(db: Path, path: Path, timeout: float = CLI_TIMEOUT) -> subprocess.CompletedProcess:
-    return subprocess.run([PY, "-m", "ledger", "--db", str(db), "import", str(path)],
+    return subprocess.run([PY, "-m", "ledger", "--db", str(db), "--lang", "en", "import", str(path)],
                           capture_output=True, timeout=timeout, cwd=ROOT)
 
 
