@@ -25,6 +25,11 @@ def _open(ctx, create: bool = False) -> ledger.Ledger:
     return ledger.open(path, create=create)
 
 
+def _say(zh: str, en: str) -> str:
+    """A status line in the language of the command line's --lang (Chinese by default)."""
+    return en if _lang_of(sys.argv[1:]) == "en" else zh
+
+
 def _town(lg: ledger.Ledger, town: str | None) -> str | None:
     """A town as registered: 沙溪鎮 (traditional) finds 沙溪镇 when that is unambiguous."""
     return None if town is None else lg.resolve_town(town)
@@ -82,7 +87,9 @@ def import_cmd(ctx, file, encoding, sheet):
         finally:
             if bar:
                 bar.__exit__(None, None, None)
-        click.echo(f"imported {n} events from {file}; head {lg.head() or '(empty ledger)'}")
+        head = lg.head() or _say("（空账本）", "(empty ledger)")
+        click.echo(_say(f"已从 {file} 导入 {n} 条事件；链头 {head}",
+                        f"imported {n} events from {file}; head {head}"))
 
 
 @cli.command()
@@ -92,8 +99,9 @@ def verify(ctx, digest):
     """Check the hash chain, the append-only guards and (optionally) an earlier digest."""
     with _open(ctx) as lg:
         n = lg.verify(digest)
-        extra = f"; holds the prefix {digest}" if digest else ""
-        click.echo(f"ok: {n} events, chain valid, append-only guards in place{extra}")
+        extra = _say(f"；含有前缀 {digest}", f"; holds the prefix {digest}") if digest else ""
+        click.echo(_say(f"ok: {n} 条事件，哈希链完好，只追加保护在位{extra}",
+                        f"ok: {n} events, chain valid, append-only guards in place{extra}"))
 
 
 @cli.command()
@@ -107,10 +115,31 @@ def head(ctx):
         click.echo(str(h))
 
 
+def _not_future(ctx, _param, value):
+    """A --known-at in the future is warned about: the ledger at that moment does not
+    exist yet, so a card computed for it cannot be reproduced later."""
+    if value is None:
+        return value
+    from datetime import datetime, timezone
+    from ledger.dates.timeparse import parse_known_at
+    try:
+        when = parse_known_at(value)
+    except LedgerError:
+        return value  # the command's own error says what is wrong
+    if when > datetime.now(timezone.utc):
+        from ledger.text.messages import translate
+        lang = _lang_of(sys.argv[1:])
+        click.echo("warning: " + translate(
+            f"known_at {value} is in the future (a future state of the ledger cannot be "
+            f"reproduced; give a moment up to now)", lang), err=True)
+    return value
+
+
 def _score_options(f):
     f = click.option("--json", "as_json", is_flag=True, help="Print the contract JSON.")(f)
     f = click.option("--lang", type=click.Choice(["zh", "en"]), default="zh")(f)
-    f = click.option("--known-at", default=None, help="Timestamp (ISO 8601) or date.")(f)
+    f = click.option("--known-at", default=None, callback=_not_future,
+                     help="Timestamp (ISO 8601) or date.")(f)
     f = click.option("--as-of", default=None, help="Date YYYY-MM-DD (default: period end).")(f)
     return f
 
@@ -220,7 +249,12 @@ def compare(ctx, town, period, as_of, known_at, lang, as_json):
     with _open(ctx) as lg:
         town = _town(lg, town)
         d = lg.compare(town, period, as_of=as_of, known_at=known_at)
-        click.echo(dumps(d, indent=2) if as_json else render_compare(d, lang))
+        if as_json:
+            click.echo(dumps(d, indent=2))
+        else:
+            used = lg.scoring_rubric(period, d["known_at"])
+            bonus = frozenset(c.id for i in used.indicators if i.bonus for c in i.clauses)
+            click.echo(render_compare(d, lang, bonus))
 
 
 @cli.command()
@@ -229,13 +263,59 @@ def compare(ctx, town, period, as_of, known_at, lang, as_json):
 @click.option("--as-of", default=None)
 @click.option("--actor", default=None)
 @click.option("--json", "as_json", is_flag=True)
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh")
 @click.pass_context
-def publish(ctx, town, period, as_of, actor, as_json):
-    """Freeze a card (or the scoreboard) in the ledger; prints the publication id."""
+def publish(ctx, town, period, as_of, actor, as_json, lang):
+    """Freeze a card (or the scoreboard) in the ledger; prints a receipt to keep
+    (its first line is the publication id)."""
+    from ledger.text.receipts import render_receipt
     with _open(ctx) as lg:
         town = _town(lg, town)
         pub = lg.publish(period, town=town, as_of=as_of, actor=actor)
-        click.echo(dumps(pub.to_dict(), indent=2) if as_json else pub.id)
+        click.echo(dumps(pub.to_dict(), indent=2) if as_json
+                   else render_receipt(pub, ctx.obj["db"], lang))
+
+
+@cli.command()
+@click.option("--period", default=None, help="Only this period's publications.")
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh")
+@click.pass_context
+def publications(ctx, period, as_json, lang):
+    """List the publications in the ledger (id, town, period, total, known_at, chain head)."""
+    from ledger.publishing import publications as listed
+    from ledger.text.receipts import render_publications
+    with _open(ctx) as lg:
+        rows = listed(lg, period)
+    click.echo(dumps(rows, indent=2) if as_json else render_publications(rows, lang))
+
+
+@cli.command()
+@click.option("--known-at", default=None)
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh")
+@click.pass_context
+def towns(ctx, known_at, as_json, lang):
+    """The registered towns, in registration order."""
+    from ledger.text.receipts import render_list
+    with _open(ctx) as lg:
+        names = lg.towns(known_at)
+    click.echo(dumps(names, indent=2) if as_json else render_list(names, "towns", lang))
+
+
+@cli.command()
+@click.option("--known-at", default=None)
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh")
+@click.pass_context
+def periods(ctx, known_at, as_json, lang):
+    """The periods with an adopted rubric, and the rubric each uses."""
+    from ledger.text.receipts import render_list
+    with _open(ctx) as lg:
+        found = [{"period": p, "rubric": lg.rubric_for(p, known_at).id}
+                 for p in lg.periods(known_at)]
+    click.echo(dumps(found, indent=2) if as_json else render_list(
+        [f"{f['period']}  ({f['rubric']})" for f in found], "periods", lang))
 
 
 @cli.command()
@@ -243,13 +323,20 @@ def publish(ctx, town, period, as_of, actor, as_json):
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def reproduce(ctx, publication_id, as_json):
-    """Recompute a publication from the ledger alone; exit 1 unless the hash matches."""
+    """Recompute a publication from the ledger alone; exit 1 unless the hash matches.
+
+    PUBLICATION_ID may also be a receipt file printed by `publish`."""
+    import os
+    if os.path.isfile(publication_id):
+        with open(publication_id, encoding="utf-8") as fh:
+            publication_id = fh.readline().strip()
     with _open(ctx) as lg:
         r = lg.reproduce(publication_id)
     if as_json:
         click.echo(dumps(r.to_dict(), indent=2))
     elif r.matches:
-        click.echo(f"ok: {r.id} reproduced, sha256 {r.sha256}")
+        click.echo(_say(f"ok: {r.id} 已复现，sha256 {r.sha256}",
+                        f"ok: {r.id} reproduced, sha256 {r.sha256}"))
     if not r.matches:
         raise LedgerError(f"{r.id} does not reproduce: published sha256 {r.published_sha256}, "
                           f"recomputed {r.sha256}")
@@ -263,7 +350,8 @@ def reproduce(ctx, publication_id, as_json):
 def close(ctx, period, event_id, actor):
     """Close a period: findings then come only through appeal decisions."""
     with _open(ctx) as lg:
-        click.echo(f"closed {period} ({lg.close_period(period, event_id, actor)})")
+        done = lg.close_period(period, event_id, actor)
+        click.echo(_say(f"{period} 年度已关账（{done}）", f"closed {period} ({done})"))
 
 
 @cli.command("export")
@@ -311,6 +399,15 @@ def rubric_show(rubric_ref, lang):
     from ledger.rubric import resolve_rubric
     from ledger.text.rubric import render_tree
     click.echo(render_tree(resolve_rubric(rubric_ref), lang=lang))
+
+
+@rubric.command("list")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh")
+def rubric_list(lang):
+    """The bundled rubric editions (ids usable in `adopt` records and --rubric)."""
+    from ledger.rubric.loader import bundled_rubrics
+    from ledger.text.receipts import render_list
+    click.echo(render_list(sorted(bundled_rubrics()), "rubrics", lang))
 
 
 @rubric.command("check")

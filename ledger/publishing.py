@@ -9,6 +9,7 @@ stored in the ledger (never a file on disk) and compares the hashes.
 from __future__ import annotations
 
 import hashlib
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from attrs import frozen
@@ -27,6 +28,7 @@ class Publication:
     sha256: str
     known_at: str
     content: str
+    chain_head: str = ""  # SEQ:HASH of the ledger the card was computed from (for the receipt)
 
     def to_dict(self) -> dict:
         return {"id": self.id, "sha256": self.sha256, "known_at": self.known_at}
@@ -79,7 +81,26 @@ def publish(lg: "Ledger", period: str, town: str | None = None, as_of=None,
 
     lg.store.append(prepare)
     e = made[0]
-    return Publication(e.id, e.sha256, e.known_at, e.content)
+    return Publication(e.id, e.sha256, e.known_at, e.content, e.chain_head)
+
+
+def publications(lg: "Ledger", period: str | None = None) -> list[dict]:
+    """Every ScorePublished event (optionally of one period), in recording order, as plain
+    data: id, town (None for a scoreboard), period, as_of, known_at, chain_head, sha256,
+    recorded_at, and for a card its total and grade."""
+    import json
+    found = []
+    for stored in lg.store.events(type="ScorePublished"):
+        pub = codec.decode(stored.type, stored.schema_version, stored.payload)
+        if period is not None and pub.period != period:
+            continue
+        content = json.loads(pub.content, parse_float=Decimal)
+        found.append({"id": pub.id, "town": pub.town, "period": pub.period,
+                      "as_of": pub.as_of.isoformat(), "known_at": pub.known_at,
+                      "chain_head": pub.chain_head, "sha256": pub.sha256,
+                      "recorded_at": stored.recorded_at, "actor": pub.actor,
+                      "total": content.get("total"), "grade": content.get("grade")})
+    return found
 
 
 def reproduce(lg: "Ledger", publication_id: str) -> Reproduction:

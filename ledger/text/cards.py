@@ -9,7 +9,7 @@ from __future__ import annotations
 from ledger.projections.card import ScoreCard
 from ledger.projections.scoreboard import Scoreboard
 from ledger.rubric import Rubric
-from ledger.text.fmt import num, table
+from ledger.text.fmt import beijing, num, table
 
 LABELS = {
     "zh": {"rank": "名次", "town": "镇（区、街道）", "total": "总分", "grade": "等次",
@@ -17,14 +17,15 @@ LABELS = {
            "awarded": "加分", "score": "得分", "basis": "扣分依据", "base": "基本分",
            "bonus": "附加分", "as_of": "截至", "known_at": "账本时点", "rubric": "评分标准",
            "unscored": "本标准无对应条款的发现", "cut": "（扣完为止）", "cap": "（封顶）",
-           "source_self": "自评", "source_city": "市局核查", "source": "来源"},
+           "source_self": "自评", "source_city": "市局核查", "source": "来源",
+           "bonus_cap": "加分 上限", "bj": "（北京时间）"},
     "en": {"rank": "rank", "town": "town", "total": "total", "grade": "grade", "veto": "veto",
            "indicator": "indicator", "points": "points", "deducted": "deducted",
            "awarded": "awarded", "score": "score", "basis": "basis", "base": "base",
            "bonus": "bonus", "as_of": "as of", "known_at": "known at", "rubric": "rubric",
            "unscored": "findings on clauses this rubric lacks", "cut": " (bounded)",
            "cap": " (capped)", "source_self": "self-evaluation", "source_city": "city verification",
-           "source": "source"},
+           "source": "source", "bonus_cap": "bonus, cap", "bj": " (Beijing time)"},
 }
 GRADES_EN = {"优秀": "excellent", "良好": "good", "合格": "pass", "不合格": "fail"}
 
@@ -38,7 +39,8 @@ def render_board(board: Scoreboard, lang: str = "zh") -> str:
     L = LABELS[lang]
     rows = [[str(s.rank), s.town, num(s.total), grade_text(s.grade, lang),
              ", ".join(s.vetoes)] for s in board.towns]
-    head = f"{board.period}  {L['as_of']} {board.as_of}  {L['known_at']} {board.known_at}"
+    head = (f"{board.period}  {L['as_of']} {board.as_of}  {L['known_at']} "
+            f"{beijing(board.known_at)}{L['bj']}")
     return head + "\n" + table([L["rank"], L["town"], L["total"], L["grade"], L["veto"]], rows)
 
 
@@ -58,9 +60,11 @@ def render_card(card: ScoreCard, rubric: Rubric | None = None, lang: str = "zh")
             change += L["cap"] if ind.bonus else L["cut"]
         basis = "; ".join(f"{line.clause} {num(line.amount)} ← {', '.join(line.events)}"
                           for line in ind.lines)
-        rows.append([ind.id, name, num(ind.points), change, num(ind.score), basis])
+        points = f"{L['bonus_cap']} {num(ind.points)}" if ind.bonus else num(ind.points)
+        rows.append([ind.id, name, points, change, num(ind.score), basis])
     src = L["source_self"] if card.source == "self" else L["source_city"]
-    head = [f"{card.town}  {card.period}  {L['as_of']} {card.as_of}  {L['known_at']} {card.known_at}",
+    head = [f"{card.town}  {card.period}  {L['as_of']} {card.as_of}  {L['known_at']} "
+            f"{beijing(card.known_at)}{L['bj']}",
             f"{L['rubric']} {card.rubric_id} (sha256 {card.rubric_sha256[:12]}…)  {L['source']} {src}"]
     foot = [f"{L['base']} {num(card.base)}  {L['bonus']} {num(card.bonus)}  "
             f"{L['total']} {num(card.total)}  {L['grade']} {grade_text(card.grade, lang)}"]
