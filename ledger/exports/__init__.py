@@ -42,6 +42,7 @@ class Report:
     rubric: Rubric
     trees: dict     # town -> the explain tree (see ledger.projections.explain)
     series: dict    # town -> tuple of (month-end date, total), for the HTML chart
+    self_totals: dict = {}  # town -> the self-evaluation's total (自评), for the HTML chart
 
     @property
     def cards(self) -> list[ScoreCard]:
@@ -64,7 +65,7 @@ def month_ends(start: date, end: date) -> list[date]:
 
 
 def gather(lg, period: str, as_of=None, known_at=None, *, trees: bool = True,
-           series: bool = False) -> Report:
+           series: bool = False, sources: bool = False) -> Report:
     """Score every town at one ``known_at`` (resolved once) and collect what exports show.
 
     ``trees`` adds each town's explain tree; ``series`` each town's total at every
@@ -81,7 +82,10 @@ def gather(lg, period: str, as_of=None, known_at=None, *, trees: bool = True,
             out_series[s.town] = tuple(
                 (day, lg.score(s.town, period, as_of=day, known_at=known).total)
                 for day in month_ends(rubric.valid_from, board.as_of))
-    return Report(board, rubric, out_trees, out_series)
+    self_totals = {s.town: lg.score(s.town, period, as_of=board.as_of, known_at=known,
+                                    source="self").total
+                   for s in board.towns} if sources else {}
+    return Report(board, rubric, out_trees, out_series, self_totals)
 
 
 def to_json(report: Report) -> str:
@@ -100,7 +104,8 @@ def export(lg, period: str, fmt: str, out_path: str | Path, as_of=None,
     if fmt not in FORMATS:
         raise LedgerError(f"unknown export format {fmt!r}: choose one of {', '.join(FORMATS)}")
     out = Path(out_path)
-    report = gather(lg, period, as_of, known_at, trees=fmt != "json", series=fmt == "html")
+    report = gather(lg, period, as_of, known_at, trees=fmt != "json", series=fmt == "html",
+                    sources=fmt == "html")
     if fmt == "html":
         from ledger.exports.html import render_html
         _write(out, lambda tmp: tmp.write_text(render_html(report), encoding="utf-8"))

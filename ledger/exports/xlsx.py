@@ -17,6 +17,7 @@ import re
 from pathlib import Path
 
 from openpyxl import Workbook
+from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.hyperlink import Hyperlink
@@ -111,9 +112,50 @@ def _board_sheet(ws, report: Report, titles: dict[str, str]) -> None:
         town.hyperlink = Hyperlink(ref=town.coordinate, location=f"'{titles[s.town]}'!A1")
         _num(ws, row, 3, s.total)
         _text(ws, row, 4, s.grade)
-        _text(ws, row, 5, "、".join(s.vetoes))
+        _text(ws, row, 5, veto_reason(report.trees.get(s.town), s.vetoes))
     ws.auto_filter.ref = f"A1:E{row}"
-    _meta(ws, 1, report, report.board.known_at, len(BOARD_HEADERS) + 2)
+    end = _meta(ws, 1, report, report.board.known_at, len(BOARD_HEADERS) + 2)
+    _print_frame(ws, f"{report.board.period} 年度 评价结果总表")
+    _signatures(ws, max(row, end) + 2)
+    if report.board.towns:
+        chart = BarChart()
+        chart.type, chart.style = "bar", 10
+        chart.title, chart.y_axis.title = "各镇总分", "总分"
+        chart.legend = None
+        chart.add_data(Reference(ws, min_col=3, min_row=1, max_row=row), titles_from_data=True)
+        chart.set_categories(Reference(ws, min_col=2, min_row=2, max_row=row))
+        chart.x_axis.scaling.orientation = "maxMin"  # rank 1 on top
+        chart.height, chart.width = 2 + 0.8 * len(report.board.towns), 16
+        ws.add_chart(chart, f"B{max(row, end) + 6}")
+
+
+def veto_reason(tree: dict | None, vetoes) -> str:
+    """The 一票否决 cell: each veto's clause and sentence (and the finding's note),
+    rather than an event id a reader cannot look up."""
+    if not tree or not tree.get("vetoes"):
+        return "、".join(vetoes)
+    return "；".join(f"{v['clause']} {v['text']}" + (f"（{v['note']}）" if v["note"] else "")
+                    for v in tree["vetoes"])
+
+
+def _print_frame(ws, title: str) -> None:
+    """Whose page it is, on every printed page: the title in the header, page numbers
+    in the footer (Excel's &P/&N codes)."""
+    ws.oddHeader.center.text = title.replace("&", "&&")
+    ws.oddHeader.center.size = 12
+    ws.oddFooter.center.text = "第 &P 页 / 共 &N 页"
+    ws.oddFooter.right.text = "打印于 &D"
+
+
+SIGNERS = ("填报人", "审核人", "复核人", "日期")
+
+
+def _signatures(ws, row: int, col: int = 2) -> int:
+    """The lines people sign on a print-out (填报人/审核人/复核人/日期), from column B
+    (column A holds only table labels)."""
+    for i, who in enumerate(SIGNERS):
+        _text(ws, row, col + i, f"{who}：" + "＿" * 6, bold=True)
+    return row + 1
 
 
 def _meta(ws, row: int, report: Report, known_at: str, col: int) -> int:
@@ -179,7 +221,21 @@ def _card_sheet(ws, report: Report, town: str) -> None:
         _text(ws, row, 1, "本标准无对应条款的发现", bold=True)
         _text(ws, row, 2, "、".join(card.unscored))
         row += 1
-    _meta(ws, row + 1, report, card.known_at, 2)
+    end = _meta(ws, row + 1, report, card.known_at, 2)
+    _print_frame(ws, f"{town} {card.period} 年度考核评分表（总分 {decimal_text(card.total)}，"
+                     f"{card.grade}）")
+    _signatures(ws, end + 1)
+    if last_indicator >= 2:
+        chart = BarChart()
+        chart.type, chart.style = "bar", 10
+        chart.title = f"{town} 各指标扣分"
+        chart.legend = None
+        chart.add_data(Reference(ws, min_col=5, min_row=1, max_row=last_indicator),
+                       titles_from_data=True)
+        chart.set_categories(Reference(ws, min_col=2, min_row=2, max_row=last_indicator))
+        chart.x_axis.scaling.orientation = "maxMin"
+        chart.height, chart.width = 14, 16
+        ws.add_chart(chart, "I2")
 
 
 def _fit(ws, wrap_cols: set[int]) -> None:

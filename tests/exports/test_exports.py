@@ -85,7 +85,12 @@ def test_xlsx_scoreboard_sheet_equals_the_scoreboard(demo):
     for (rank, town, total, grade, vetoes), s in zip(rows, board.towns, strict=True):
         assert isinstance(total, (int, float)) and isinstance(rank, int)
         assert (rank, town, D(total), grade) == (s.rank, s.town, s.total, s.grade)
-        assert (vetoes or "") == "、".join(s.vetoes)
+        # the veto's reason (clause and sentence), not its event id (issue 15, item 9)
+        tree = lg.explain(s.town, "2017", known_at=board.known_at)
+        assert (vetoes or "") == "；".join(
+            f"{v['clause']} {v['text']}" + (f"（{v['note']}）" if v["note"] else "")
+            for v in tree["vetoes"])
+        assert not s.vetoes or s.vetoes[0] not in vetoes
     assert ws["C2"].number_format == "0.0#"
 
 
@@ -249,7 +254,9 @@ def test_html_is_self_contained_chinese_and_printable(demo):
     assert "@page { size: A4; margin: 15mm }" in text and "page-break-before: always" in text
     assert "display: table-header-group" in text
     check_totals(text, board)
-    assert text.count("<svg") == text.count("<polyline") == len(board.towns)
+    assert text.count("<polyline") == len(board.towns)   # one line chart a town
+    # and the bar charts (issue 15, item 10): the scoreboard, each town's losses, self vs city
+    assert text.count('<svg class="chart"') == 1 + 2 * len(board.towns)
     assert len(re.findall(r"<circle ", text)) == 12 * len(board.towns)
     rubric = lg.scoring_rubric(PERIOD, KNOWN)
     for s in board.towns:
