@@ -359,18 +359,23 @@ def close(ctx, period, event_id, actor):
 @click.option("--format", "fmt", required=True,
               type=click.Choice(["html", "xlsx", "csv", "json"]),
               help="html: printable A4 report; xlsx: 总表 + one sheet per town; "
-                   "csv: one row per clause line (UTF-8 with BOM); json: scoreboard + cards.")
+                   "csv: one row per clause line and one total row per town (UTF-8 with BOM); "
+                   "json: scoreboard + cards.")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="The file to write (replaced if it exists).")
 @click.option("--as-of", default=None, help="Date YYYY-MM-DD (default: period end).")
-@click.option("--known-at", default=None,
+@click.option("--known-at", default=None, callback=_not_future,
               help="Timestamp (ISO 8601) or date (default: the ledger as it stands).")
+@click.option("--town", default=None, help="Only this town's card (a file to hand to the town).")
+@click.option("--source", type=click.Choice(["city", "self"]), default="city")
 @click.pass_context
-def export_cmd(ctx, period, fmt, output, as_of, known_at):
+def export_cmd(ctx, period, fmt, output, as_of, known_at, town, source):
     """Write the scoreboard and every town's traced card to one file (prints its path)."""
     from ledger.exports import export
     with _open(ctx) as lg:
-        path = export(lg, period, fmt, output, as_of=as_of, known_at=known_at)
+        town = _town(lg, town)
+        path = export(lg, period, fmt, output, as_of=as_of, known_at=known_at, town=town,
+                      source=source)
     click.echo(str(path))
 
 

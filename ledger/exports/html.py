@@ -206,6 +206,7 @@ def _card(report: Report, town: str, anchor: str) -> str:
             + SIGNATURES + "</section>")
 
 
+SOURCE = {"city": "市局核查", "self": "自评"}
 SIGNATURES = ('<table class="sign"><tr><td>填报人：</td><td></td><td>审核人：</td><td></td>'
               '<td>复核人：</td><td></td><td>日期：</td><td></td></tr></table>')
 
@@ -228,7 +229,7 @@ def render_html(report: Report) -> str:
             f"<style>{CSS}</style></head><body>"
             f"<h1>{escape(title)}</h1><p class=\"meta\">{escape(r.source.document_number)}　"
             f"截至 {b.as_of}　账本时点 {escape(b.known_at)}　评分标准 {escape(r.id)} "
-            f"(SHA-256 <code>{escape(r.sha256)}</code>)　来源 市局核查</p>"
+            f"(SHA-256 <code>{escape(r.sha256)}</code>)　来源 {SOURCE[report.source]}</p>"
             f"<h2>总表</h2>{_board(report, anchors)}"
             f'<figure class="bars">{board_chart([(s.town, s.total, s.grade) for s in b.towns])}'
             f"</figure>{SIGNATURES}"

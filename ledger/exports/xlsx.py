@@ -162,7 +162,7 @@ def _meta(ws, row: int, report: Report, known_at: str, col: int) -> int:
     b, r = report.board, report.rubric
     for label, value in [("期间", b.period), ("截至", b.as_of.isoformat()),
                          ("账本时点", known_at), ("评分标准", f"{r.id}（{r.source.title}）"),
-                         ("评分标准 SHA-256", r.sha256), ("来源", "市局核查")]:
+                         ("评分标准 SHA-256", r.sha256), ("来源", "自评" if report.source == "self" else "市局核查")]:
         _text(ws, row, col, label, bold=True)
         _text(ws, row, col + 1, value)
         row += 1

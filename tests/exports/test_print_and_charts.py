@@ -129,3 +129,52 @@ def test_html_charts_render_in_a_headless_browser_with_town_labels(files, tmp_pa
                                      (tmp / "report.html").resolve().as_uri()],
                          capture_output=True, text=True, timeout=180)
     assert pic.returncode == 0 and shot.stat().st_size > 10_000, pic.stderr[-1000:]
+
+
+# -- export --town / --source / the CSV scoreboard (item 11) ----------------------------------
+
+def test_export_one_town_keeps_its_rank(files, tmp_path):
+    lg, _, board = files
+    town = board.towns[-1]
+    out = export(lg, PERIOD, "xlsx", tmp_path / "one.xlsx", known_at=KNOWN, town=town.town)
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames == ["总表", town.town]
+    assert [c.value for c in wb["总表"][2][:3]] == [town.rank, town.town, float(town.total)
+                                                    if town.total % 1 else int(town.total)]
+    html = export(lg, PERIOD, "html", tmp_path / "one.html", known_at=KNOWN, town=town.town)
+    text = html.read_text(encoding="utf-8")
+    assert text.count('<section class="town"') == 1
+    with pytest.raises(ledger.UnknownTown) as exc:
+        export(lg, PERIOD, "csv", tmp_path / "x.csv", known_at=KNOWN, town="沙西镇")
+    assert exc.value.suggestions == ("沙溪镇",)
+
+
+def test_export_cli_town_source_and_chinese_error(files, tmp_path):
+    from support.scoring import assert_one_error_line, run_cli
+    lg, tmp, board = files
+    db = tmp / "demo.db"
+    out = tmp_path / "self.json"
+    proc = run_cli("--db", db, "export", "--period", PERIOD, "--format", "json", "-o", out,
+                   "--known-at", KNOWN, "--source", "self", "--town", "城厢镇")
+    assert proc.returncode == 0, proc.stderr_text
+    import json
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert [c["town"] for c in data["cards"]] == ["城厢镇"]
+    assert str(lg.score("城厢镇", PERIOD, known_at=KNOWN, source="self").total) == \
+        str(data["cards"][0]["total"])
+    bad = run_cli("--db", db, "export", "--period", PERIOD, "--format", "csv", "-o",
+                  tmp_path / "x.csv", "--town", "沙西镇")
+    assert assert_one_error_line(bad) == "error: 未登记的镇「沙西镇」，是否指「沙溪镇」？"
+
+
+def test_csv_holds_the_scoreboard(files, tmp_path):
+    import csv
+    lg, _, board = files
+    out = export(lg, PERIOD, "csv", tmp_path / "b.csv", known_at=KNOWN)
+    with out.open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+    totals = [r for r in rows if r["kind"] == "total"]
+    from decimal import Decimal
+    assert [(int(r["rank"]), r["town"], Decimal(r["total"]), r["grade"]) for r in totals] == [
+        (s.rank, s.town, s.total, s.grade) for s in board.towns]
+    assert all(r["rank"] and r["total"] and r["grade"] for r in rows)
