@@ -75,6 +75,9 @@ class Ledger:
         identical content are skipped). Bad input raises LedgerError naming the
         record (``record 3: field 'clause': …``) and appends nothing.
         """
+        if isinstance(records, dict):  # lg.append({...}): one record, not a list of them
+            raise LedgerError("append takes a list of records, not one record: "
+                              "write lg.append([record])")
         numbered = ((f"record {n}", rec) for n, rec in enumerate(records, start=1))
         return self.store.append(lambda reader: validate_into(reader, numbered, self._towns))
 
@@ -102,7 +105,7 @@ class Ledger:
         """Registered town names, in registration order."""
         known = self.resolve_known_at(known_at)
         return [e.town for e in self.store.events(type="TownRegistered", recorded_until=known,
-                                                  unscoped=True)]
+                                                  unscoped=True) if e.town is not None]
 
     def rubric_for(self, period: str, known_at=None) -> Rubric:
         """The rubric adopted for ``period`` as the ledger stood at ``known_at``."""
@@ -116,6 +119,7 @@ class Ledger:
                                 f"{did_you_mean(hints)}", name=period, suggestions=hints)
         if row[0] not in self._rubrics:  # events never change, so neither does their rubric
             adopted = self.store.get(row[0])
+            assert adopted is not None  # the row was just read
             content = codec.decode(adopted.type, adopted.schema_version, adopted.payload).content
             self._rubrics[row[0]] = load_rubric_text(content, origin=f"ledger event {adopted.id}")
         return self._rubrics[row[0]]
@@ -285,7 +289,7 @@ class Ledger:
         """Periods with an adopted rubric, in adoption order."""
         known = self.resolve_known_at(known_at)
         found = self.store.events(type="RubricAdopted", recorded_until=known, unscoped=True)
-        return list(dict.fromkeys(e.period for e in found))
+        return list(dict.fromkeys(e.period for e in found if e.period is not None))
 
 
 def open(path: str | Path, clock: Callable[[], datetime] | None = None,

@@ -155,6 +155,8 @@ CATALOGUE: list[tuple[str, str]] = [
     (r"duplicate event id in one batch \((?P<r>.*)\)", "同一批中有重复的事件编号（{r}）"),
     (r"(?P<f>\S+) is outside the period (?P<p>\S+)", "{f} 不在 {p} 年度内"),
     (r"(?P<d>\S+) lies outside the period (?P<p>\S+)", "{d} 不在 {p} 年度内"),
+    (r"append takes a list of records, not one record: .*",
+     "append 接受的是记录的列表，而不是单条记录：请写 lg.append([record])"),
     # usage (click)
     (r"--db PATH is required for this command", "此命令需要 --db 账本文件"),
     (r"Missing option '(?P<o>[^']+)'\.?", "缺少选项 {o}"),
