@@ -21,6 +21,7 @@ from ledger.events.codec import decimal_text
 from ledger.exports import Report
 from ledger.exports.charts import board_chart, loss_chart, sources_chart
 from ledger.exports.csvfile import fact_text
+from ledger.text.fmt import beijing
 
 CSS = """
 @page { size: A4; margin: 15mm }
@@ -194,9 +195,9 @@ def _card(report: Report, town: str, anchor: str) -> str:
             f'<div class="runhead">{escape(town)} {escape(card.period)} 年度考核评分表</div>'
             f'<h2>{escape(town)} · {escape(card.period)} 年度</h2><p class="meta">基本分 {_n(card.base)}　附加分 '
             f'{_n(card.bonus)}　总分 <b class="card-total">{_n(card.total)}</b>　等次 '
-            f'{escape(card.grade)}　截至 {card.as_of}　账本时点 {escape(card.known_at)}</p>'
+            f'{escape(card.grade)}　截至 {card.as_of}　账本时点 {beijing(card.known_at)}（北京时间）</p>'
             f'{vetoes}<figure>{_chart(report, card)}'
-            f'<figcaption>{escape(town)} 各月末总分（账本时点 {escape(card.known_at)}）'
+            f'<figcaption>{escape(town)} 各月末总分（账本时点 {beijing(card.known_at)} 北京时间）'
             f'</figcaption></figure>'
             '<table class="card"><thead><tr><th>一级指标</th><th>二级指标</th>'
             '<th class="n">分值</th><th class="n">扣分</th><th class="n">得分</th>'
@@ -228,7 +229,8 @@ def render_html(report: Report) -> str:
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<style>{CSS}</style></head><body>"
             f"<h1>{escape(title)}</h1><p class=\"meta\">{escape(r.source.document_number)}　"
-            f"截至 {b.as_of}　账本时点 {escape(b.known_at)}　评分标准 {escape(r.id)} "
+            f"截至 {b.as_of}　账本时点 {beijing(b.known_at)}（北京时间；UTC "
+            f"<code>{escape(b.known_at)}</code>）　评分标准 {escape(r.id)} "
             f"(SHA-256 <code>{escape(r.sha256)}</code>)　来源 {SOURCE[report.source]}</p>"
             f"<h2>总表</h2>{_board(report, anchors)}"
             f'<figure class="bars">{board_chart([(s.town, s.total, s.grade) for s in b.towns])}'

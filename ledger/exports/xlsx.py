@@ -25,7 +25,7 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from ledger.events.codec import decimal_text
 from ledger.exports import Report, number
 from ledger.exports.csvfile import fact_text, safe_text
-from ledger.text.fmt import width
+from ledger.text.fmt import beijing, width
 
 BOARD_HEADERS = ["名次", "镇（区、街道）", "总分", "等次", "一票否决"]
 CARD_HEADERS = ["一级指标", "二级指标", "定性或量化要求", "分值", "扣分", "得分", "扣分依据"]
@@ -161,7 +161,8 @@ def _signatures(ws, row: int, col: int = 2) -> int:
 def _meta(ws, row: int, report: Report, known_at: str, col: int) -> int:
     b, r = report.board, report.rubric
     for label, value in [("期间", b.period), ("截至", b.as_of.isoformat()),
-                         ("账本时点", known_at), ("评分标准", f"{r.id}（{r.source.title}）"),
+                         ("账本时点（北京时间）", beijing(known_at)),
+                         ("账本时点（UTC，复现用）", known_at), ("评分标准", f"{r.id}（{r.source.title}）"),
                          ("评分标准 SHA-256", r.sha256), ("来源", "自评" if report.source == "self" else "市局核查")]:
         _text(ws, row, col, label, bold=True)
         _text(ws, row, col + 1, value)

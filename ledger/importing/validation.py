@@ -280,7 +280,11 @@ class Validator:
                 self.closed.setdefault(period, found["PeriodClosed"][0])
         rubric = self.rubrics[period]
         if rubric is None:
-            fail("period", f"period {period!r} has no adopted rubric (import an 'adopt' record first)")
+            adopted = {e.period for e in self.reader.find(type="RubricAdopted", unscoped=True)}
+            hints = closest(period, sorted(p for p in adopted | set(self.rubrics)
+                                           if p and self.rubrics.get(p, True) is not None))
+            fail("period", f"period {period!r} has no adopted rubric (import an 'adopt' record "
+                           f"first){did_you_mean(hints)}")
         return rubric
 
     def _registered(self, name: str) -> bool:
