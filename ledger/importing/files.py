@@ -205,7 +205,7 @@ def _csv(lines: Iterator[tuple[int, str]]) -> Iterator[Numbered]:
             continue
         if len(row) > len(header) and not any(c.strip() for c in row[len(header):]):
             row = row[:len(header)]  # Excel's trailing empty cells
-        if len(row) > len(header):
+        if len(row) != len(header):  # a short row is a broken file, not Excel's habit
             yield f"line {first}", Unreadable(f"{len(row)} cells, but the header has {len(header)}")
             return
         yield f"line {first}", office_cells({k: v for k, v in zip(header, row) if v != ""})

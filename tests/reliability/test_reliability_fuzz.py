@@ -229,7 +229,7 @@ def _m_bad_reference(rec, draw):
 def _m_clause(rec, draw):
     if rec["type"] != "finding":
         return "record", {**rec, "type": draw(st.sampled_from(["Finding", "findings", "towns"]))}
-    return "record", {**rec, "clause": draw(st.sampled_from(["Z99", "b06.1", "B06.1 ", "B06", ""]))}
+    return "record", {**rec, "clause": draw(st.sampled_from(["Z99", "b06.9", "B06.1x", "B06", ""]))}
 
 
 def _m_type(rec, draw):
