@@ -95,10 +95,13 @@ def chart(series, start: date | None = None, months: int = 12,
     pts = [(x(slot(d)), y(t), d, t) for d, t in series]
     out.append('<polyline fill="none" stroke="#1f5fa8" stroke-width="2" points="'
                + " ".join(f"{px:.1f},{py:.1f}" for px, py, _, _ in pts) + '"/>')
-    for px, py, d, t in pts:
+    for k, (px, py, d, t) in enumerate(pts):
+        # a value on the y axis starts right of it, clear of the axis' own numbers
+        at = (f'x="{px + 4:.1f}" text-anchor="start"' if px <= left + 1
+              else f'x="{px:.1f}" text-anchor="middle"')
         out.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="3" fill="#1f5fa8">'
                    f'<title>{d.isoformat()}：{_n(t)}</title></circle>'
-                   f'<text x="{px:.1f}" y="{py - 6:.1f}" text-anchor="middle">{_n(t)}</text>')
+                   f'<text class="value" {at} y="{py - 6:.1f}">{_n(t)}</text>')
     out.append("</svg>")
     return "".join(out)
 

@@ -178,3 +178,20 @@ def test_csv_holds_the_scoreboard(files, tmp_path):
     assert [(int(r["rank"]), r["town"], Decimal(r["total"]), r["grade"]) for r in totals] == [
         (s.rank, s.town, s.total, s.grade) for s in board.towns]
     assert all(r["rank"] and r["total"] and r["grade"] for r in rows)
+
+
+def test_line_chart_axis_label_clears_the_tick_values():
+    from datetime import date
+    from decimal import Decimal
+    from ledger.exports.html import chart
+    svg = chart([(date(2017, 1, 31), Decimal("100")), (date(2017, 2, 28), Decimal("98.5"))])
+    label_x = float(re.search(r'<text x="([\d.]+)"[^>]*transform="rotate\(-90', svg).group(1))
+    ticks = [(float(x), t) for x, t in re.findall(
+        r'<text x="([\d.]+)" y="[\d.]+" text-anchor="end">(\d+)</text>', svg)]
+    assert ticks, svg[:300]
+    # 9 px text: the rotated label spans label_x ± 4.5; a tick value's digits ~5.5 px each,
+    # right-aligned at x
+    assert all(label_x + 4.5 < x - 5.5 * len(t) for x, t in ticks), (label_x, ticks)
+    # the first month's value sits on the y axis: it starts right of the axis' numbers
+    first = re.search(r'<text class="value" x="([\d.]+)" text-anchor="(\w+)"', svg)
+    assert first.group(2) == "start" and float(first.group(1)) > max(x for x, _ in ticks)
