@@ -11,6 +11,8 @@ import sys
 import click
 
 import ledger
+from ledger.clitools import (error, everywhere, lang_of, not_future, quiet_stdout, say,
+                             set_lang)
 from ledger.errors import LedgerError
 from ledger.projections.card import dumps
 from ledger.text.cards import render_board, render_card
@@ -23,11 +25,6 @@ def _open(ctx, create: bool = False) -> ledger.Ledger:
     if path is None:
         raise click.UsageError("--db PATH is required for this command")
     return ledger.open(path, create=create)
-
-
-def _say(zh: str, en: str) -> str:
-    """A status line in the language of the command line's --lang (Chinese by default)."""
-    return en if _lang_of(sys.argv[1:]) == "en" else zh
 
 
 def _town(lg: ledger.Ledger, town: str | None) -> str | None:
@@ -87,8 +84,8 @@ def import_cmd(ctx, file, encoding, sheet):
         finally:
             if bar:
                 bar.__exit__(None, None, None)
-        head = lg.head() or _say("（空账本）", "(empty ledger)")
-        click.echo(_say(f"已从 {file} 导入 {n} 条事件；链头 {head}",
+        head = lg.head() or say("（空账本）", "(empty ledger)")
+        click.echo(say(f"已从 {file} 导入 {n} 条事件；链头 {head}",
                         f"imported {n} events from {file}; head {head}"))
 
 
@@ -99,8 +96,8 @@ def verify(ctx, digest):
     """Check the hash chain, the append-only guards and (optionally) an earlier digest."""
     with _open(ctx) as lg:
         n = lg.verify(digest)
-        extra = _say(f"；含有前缀 {digest}", f"; holds the prefix {digest}") if digest else ""
-        click.echo(_say(f"ok: {n} 条事件，哈希链完好，只追加保护在位{extra}",
+        extra = say(f"；含有前缀 {digest}", f"; holds the prefix {digest}") if digest else ""
+        click.echo(say(f"ok: {n} 条事件，哈希链完好，只追加保护在位{extra}",
                         f"ok: {n} events, chain valid, append-only guards in place{extra}"))
 
 
@@ -115,30 +112,10 @@ def head(ctx):
         click.echo(str(h))
 
 
-def _not_future(ctx, _param, value):
-    """A --known-at in the future is warned about: the ledger at that moment does not
-    exist yet, so a card computed for it cannot be reproduced later."""
-    if value is None:
-        return value
-    from datetime import datetime, timezone
-    from ledger.dates.timeparse import parse_known_at
-    try:
-        when = parse_known_at(value)
-    except LedgerError:
-        return value  # the command's own error says what is wrong
-    if when > datetime.now(timezone.utc):
-        from ledger.text.messages import translate
-        lang = _lang_of(sys.argv[1:])
-        click.echo("warning: " + translate(
-            f"known_at {value} is in the future (a future state of the ledger cannot be "
-            f"reproduced; give a moment up to now)", lang), err=True)
-    return value
-
-
 def _score_options(f):
     f = click.option("--json", "as_json", is_flag=True, help="Print the contract JSON.")(f)
     f = click.option("--lang", type=click.Choice(["zh", "en"]), default="zh")(f)
-    f = click.option("--known-at", default=None, callback=_not_future,
+    f = click.option("--known-at", default=None, callback=not_future,
                      help="Timestamp (ISO 8601) or date.")(f)
     f = click.option("--as-of", default=None, help="Date YYYY-MM-DD (default: period end).")(f)
     return f
@@ -335,7 +312,7 @@ def reproduce(ctx, publication_id, as_json):
     if as_json:
         click.echo(dumps(r.to_dict(), indent=2))
     elif r.matches:
-        click.echo(_say(f"ok: {r.id} 已复现，sha256 {r.sha256}",
+        click.echo(say(f"ok: {r.id} 已复现，sha256 {r.sha256}",
                         f"ok: {r.id} reproduced, sha256 {r.sha256}"))
     if not r.matches:
         raise LedgerError(f"{r.id} does not reproduce: published sha256 {r.published_sha256}, "
@@ -351,7 +328,7 @@ def close(ctx, period, event_id, actor):
     """Close a period: findings then come only through appeal decisions."""
     with _open(ctx) as lg:
         done = lg.close_period(period, event_id, actor)
-        click.echo(_say(f"{period} 年度已关账（{done}）", f"closed {period} ({done})"))
+        click.echo(say(f"{period} 年度已关账（{done}）", f"closed {period} ({done})"))
 
 
 @cli.command("export")
@@ -364,7 +341,7 @@ def close(ctx, period, event_id, actor):
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="The file to write (replaced if it exists).")
 @click.option("--as-of", default=None, help="Date YYYY-MM-DD (default: period end).")
-@click.option("--known-at", default=None, callback=_not_future,
+@click.option("--known-at", default=None, callback=not_future,
               help="Timestamp (ISO 8601) or date (default: the ledger as it stands).")
 @click.option("--town", default=None, help="Only this town's card (a file to hand to the town).")
 @click.option("--source", type=click.Choice(["city", "self"]), default="city")
@@ -433,35 +410,12 @@ def demo(ctx, town):
     click.echo(run_demo(ctx.obj["db"] or "demo.db", town))
 
 
-def _set_db(ctx, _param, value):
-    if value is not None:
-        ctx.find_root().obj["db"] = value
-
-
-def _everywhere(group: click.Group) -> None:
-    """``--db`` is also accepted after the subcommand (``score --db demo.db …``), and
-    ``--lang`` on every command (it sets the language of the error line too)."""
-    for cmd in group.commands.values():
-        if isinstance(cmd, click.Group):
-            _everywhere(cmd)
-            continue
-        names = {p.name for p in cmd.params}
-        if "db" not in names:
-            cmd.params.append(click.Option(["--db"], type=click.Path(dir_okay=False),
-                                           expose_value=False, callback=_set_db,
-                                           help="The ledger file (as before the command)."))
-        if "lang" not in names:
-            cmd.params.append(click.Option(["--lang"], type=click.Choice(["zh", "en"]),
-                                           default="zh", expose_value=False,
-                                           help="Language of messages (zh or en)."))
-
-
-_everywhere(cli)
+everywhere(cli)
 
 
 def main(argv=None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    lang = _lang_of(args)
+    lang = set_lang(lang_of(args))
     if not args:  # bare `python -m ledger`: the help, not an error
         args = ["--help"]
     try:
@@ -471,60 +425,30 @@ def main(argv=None) -> int:
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.exceptions.Abort:
-        _error("aborted", lang)
+        error("aborted", lang)
         return 1
     except click.UsageError as exc:
-        _error(f"{exc.format_message()} (see --help)", lang)
+        error(f"{exc.format_message()} (see --help)", lang)
         return 2
     except click.ClickException as exc:
-        _error(exc.format_message(), lang)
+        error(exc.format_message(), lang)
         return 1
     except LedgerError as exc:
-        _error(str(exc), lang)
+        error(str(exc), lang)
         return 1
     except BrokenPipeError:
         # `score ... | head -2`: the reader has what it wanted; not an error
-        _quiet_stdout()
+        quiet_stdout()
         return 0
-    except SystemExit as exc:
+    except SystemExit:
         # click meets a closed pipe (EPIPE) by swapping sys.stdout and exiting 1
         if type(sys.stdout).__name__ in ("PacifyFlushWrapper", "PacketizingFile"):
-            _quiet_stdout()
+            quiet_stdout()
             return 0
         raise
     except KeyboardInterrupt:
-        _error("interrupted; nothing was written by the unfinished command", lang)
+        error("interrupted; nothing was written by the unfinished command", lang)
         return 130
-
-
-def _error(message: str, lang: str) -> None:
-    """The one `error:` line, in the reader's language (ledger.text.messages)."""
-    from ledger.text.messages import translate
-    click.echo(f"error: {translate(_one_line(message), lang)}", err=True)
-
-
-def _lang_of(args: list[str]) -> str:
-    """``--lang en`` anywhere on the line (or LEDGER_LANG=en) makes errors English."""
-    import os
-    for i, a in enumerate(args):
-        if a == "--lang" and i + 1 < len(args):
-            return args[i + 1]
-        if a.startswith("--lang="):
-            return a.split("=", 1)[1]
-    return os.environ.get("LEDGER_LANG", "zh")
-
-
-def _quiet_stdout() -> None:
-    import os
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass
-
-
-def _one_line(message: str) -> str:
-    return " ".join(message.split("\n"))
 
 
 if __name__ == "__main__":
