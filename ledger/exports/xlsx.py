@@ -65,12 +65,18 @@ def _num(ws, row: int, col: int, value):
     return cell
 
 
-def _header(ws, headers: list[str]) -> None:
+HEAD_ROW = 2  # row 1 is the sheet's title (whose page it is), row 2 the table's header
+
+
+def _header(ws, headers: list[str], title: str) -> None:
+    top = _text(ws, 1, 1, title, bold=True)
+    top.font, top.alignment = Font(bold=True, size=14), Alignment(horizontal="center")
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(headers))
     for col, h in enumerate(headers, start=1):
-        c = _text(ws, 1, col, h, bold=True)
+        c = _text(ws, HEAD_ROW, col, h, bold=True)
         c.fill, c.alignment, c.border = HEAD_FILL, CENTER, BORDER
-    ws.freeze_panes = "A2"
-    ws.print_title_rows = "1:1"
+    ws.freeze_panes = f"A{HEAD_ROW + 1}"
+    ws.print_title_rows = f"1:{HEAD_ROW}"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.orientation = "landscape"
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
@@ -104,16 +110,16 @@ def basis_text(ind: dict) -> str:
 
 
 def _board_sheet(ws, report: Report, titles: dict[str, str]) -> None:
-    _header(ws, BOARD_HEADERS)
-    row = 1
-    for row, s in enumerate(report.board.towns, start=2):
+    _header(ws, BOARD_HEADERS, f"{report.board.period} 年度 评价结果总表")
+    row = HEAD_ROW
+    for row, s in enumerate(report.board.towns, start=HEAD_ROW + 1):
         ws.cell(row=row, column=1, value=s.rank)
         town = _text(ws, row, 2, s.town)
         town.hyperlink = Hyperlink(ref=town.coordinate, location=f"'{titles[s.town]}'!A1")
         _num(ws, row, 3, s.total)
         _text(ws, row, 4, s.grade)
         _text(ws, row, 5, veto_reason(report.trees.get(s.town), s.vetoes))
-    ws.auto_filter.ref = f"A1:E{row}"
+    ws.auto_filter.ref = f"A{HEAD_ROW}:E{row}"
     end = _meta(ws, 1, report, report.board.known_at, len(BOARD_HEADERS) + 2)
     _print_frame(ws, f"{report.board.period} 年度 评价结果总表")
     _signatures(ws, max(row, end) + 2)
@@ -122,8 +128,9 @@ def _board_sheet(ws, report: Report, titles: dict[str, str]) -> None:
         chart.type, chart.style = "bar", 10
         chart.title, chart.y_axis.title = "各镇总分", "总分"
         chart.legend = None
-        chart.add_data(Reference(ws, min_col=3, min_row=1, max_row=row), titles_from_data=True)
-        chart.set_categories(Reference(ws, min_col=2, min_row=2, max_row=row))
+        chart.add_data(Reference(ws, min_col=3, min_row=HEAD_ROW, max_row=row),
+                       titles_from_data=True)
+        chart.set_categories(Reference(ws, min_col=2, min_row=HEAD_ROW + 1, max_row=row))
         chart.x_axis.scaling.orientation = "maxMin"  # rank 1 on top
         chart.height, chart.width = 2 + 0.8 * len(report.board.towns), 16
         ws.add_chart(chart, f"B{max(row, end) + 6}")
@@ -171,10 +178,10 @@ def _meta(ws, row: int, report: Report, known_at: str, col: int) -> int:
 
 
 def _card_sheet(ws, report: Report, town: str) -> None:
-    _header(ws, CARD_HEADERS)
     card, tree = next(c for c in report.cards if c.town == town), report.trees[town]
+    _header(ws, CARD_HEADERS, f"{town} {card.period} 年度考核评分表")
     scored = {i["id"]: i for i in tree["indicators"]}
-    row = 2
+    row = HEAD_ROW + 1
     for group in report.rubric.groups:
         first = row
         for ind in group.indicators:
@@ -213,10 +220,10 @@ def _card_sheet(ws, report: Report, town: str) -> None:
                                     + (f"（{v['note']}）" if v["note"] else "")
                                     for v in tree["vetoes"]))
         row += 1
-    for r in ws.iter_rows(min_row=2, max_row=row - 1, max_col=len(CARD_HEADERS)):
+    for r in ws.iter_rows(min_row=HEAD_ROW + 1, max_row=row - 1, max_col=len(CARD_HEADERS)):
         for c in r:
             c.border, c.alignment = BORDER, TOP
-    for r in range(2, last_indicator + 1):
+    for r in range(HEAD_ROW + 1, last_indicator + 1):
         ws.cell(row=r, column=1).alignment = CENTER
     if card.unscored:
         _text(ws, row, 1, "本标准无对应条款的发现", bold=True)
@@ -226,17 +233,18 @@ def _card_sheet(ws, report: Report, town: str) -> None:
     _print_frame(ws, f"{town} {card.period} 年度考核评分表（总分 {decimal_text(card.total)}，"
                      f"{card.grade}）")
     _signatures(ws, end + 1)
-    if last_indicator >= 2:
+    if last_indicator > HEAD_ROW:
         chart = BarChart()
         chart.type, chart.style = "bar", 10
         chart.title = f"{town} 各指标扣分"
         chart.legend = None
-        chart.add_data(Reference(ws, min_col=5, min_row=1, max_row=last_indicator),
+        chart.add_data(Reference(ws, min_col=5, min_row=HEAD_ROW, max_row=last_indicator),
                        titles_from_data=True)
-        chart.set_categories(Reference(ws, min_col=2, min_row=2, max_row=last_indicator))
+        chart.set_categories(Reference(ws, min_col=2, min_row=HEAD_ROW + 1,
+                                       max_row=last_indicator))
         chart.x_axis.scaling.orientation = "maxMin"
         chart.height, chart.width = 14, 16
-        ws.add_chart(chart, "I2")
+        ws.add_chart(chart, f"I{HEAD_ROW}")
 
 
 def _fit(ws, wrap_cols: set[int]) -> None:
@@ -252,7 +260,7 @@ def _fit(ws, wrap_cols: set[int]) -> None:
             widths[c.column] = max(widths.get(c.column, 0), longest)
     for col, w in widths.items():
         ws.column_dimensions[get_column_letter(col)].width = min(max(w + 2, 6), MAX_WIDTH)
-    for row in ws.iter_rows(min_row=2):
+    for row in ws.iter_rows(min_row=HEAD_ROW + 1):
         lines = 1
         for c in row:
             if c.column in wrap_cols and isinstance(c.value, str):

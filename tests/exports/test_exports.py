@@ -78,9 +78,11 @@ def test_xlsx_scoreboard_sheet_equals_the_scoreboard(demo):
     wb = openpyxl.load_workbook(tmp / "report.xlsx")
     assert wb.sheetnames == ["总表"] + [s.town for s in board.towns]
     ws = wb["总表"]
-    assert [c.value for c in ws[1][:5]] == ["名次", "镇（区、街道）", "总分", "等次", "一票否决"]
-    assert ws.freeze_panes == "A2"
-    rows = [r for r in ws.iter_rows(min_row=2, max_col=5, values_only=True) if r[0] is not None]
+    # row 1: the title (issue 15, item 9); row 2: the header
+    assert ws["A1"].value == "2017 年度 评价结果总表"
+    assert [c.value for c in ws[2][:5]] == ["名次", "镇（区、街道）", "总分", "等次", "一票否决"]
+    assert ws.freeze_panes == "A3"
+    rows = [r for r in ws.iter_rows(min_row=3, max_col=5, values_only=True) if r[0] is not None]
     assert len(rows) == len(board.towns) == 8
     for (rank, town, total, grade, vetoes), s in zip(rows, board.towns, strict=True):
         assert isinstance(total, (int, float)) and isinstance(rank, int)
@@ -91,7 +93,7 @@ def test_xlsx_scoreboard_sheet_equals_the_scoreboard(demo):
             f"{v['clause']} {v['text']}" + (f"（{v['note']}）" if v["note"] else "")
             for v in tree["vetoes"])
         assert not s.vetoes or s.vetoes[0] not in vetoes
-    assert ws["C2"].number_format == "0.0#"
+    assert ws["C3"].number_format == "0.0#"
 
 
 def test_xlsx_town_sheets_add_up_to_the_cards(demo):
@@ -100,9 +102,10 @@ def test_xlsx_town_sheets_add_up_to_the_cards(demo):
     rubric = lg.scoring_rubric(PERIOD, KNOWN)
     for s in board.towns:
         card, ws = s.card, wb[s.town]
-        assert [c.value for c in ws[1]] == CARD_HEADERS and ws.freeze_panes == "A2"
-        labels = {ws.cell(row=r, column=1).value: r for r in range(2, ws.max_row + 1)}
-        indicator_rows = range(2, labels["基本分"])
+        assert ws["A1"].value == f"{s.town} 2017 年度考核评分表"   # whose page it is
+        assert [c.value for c in ws[2]] == CARD_HEADERS and ws.freeze_panes == "A3"
+        labels = {ws.cell(row=r, column=1).value: r for r in range(3, ws.max_row + 1)}
+        indicator_rows = range(3, labels["基本分"])
         assert len(indicator_rows) == len(rubric.indicators)
         cut = [ws.cell(row=r, column=5).value for r in indicator_rows]
         assert all(v is None or isinstance(v, (int, float)) for v in cut)
@@ -123,7 +126,7 @@ def test_xlsx_basis_quotes_the_rubric_and_names_the_events(demo):
     ws = openpyxl.load_workbook(tmp / "report.xlsx")["沙溪镇"]
     card = next(s.card for s in board.towns if s.town == "沙溪镇")
     basis = {ws.cell(row=r, column=2).value: ws.cell(row=r, column=7).value
-             for r in range(2, 2 + len(rubric.indicators))}
+             for r in range(3, 3 + len(rubric.indicators))}
     for ind in card.indicators:
         name = next(i.name for i in rubric.indicators if i.id == ind.id)
         for line in ind.lines:
@@ -138,7 +141,7 @@ def test_xlsx_widths_fit_and_long_columns_wrap(demo):
     widths = {k: v.width for k, v in ws.column_dimensions.items()}
     assert all(6 <= w <= 60 for w in widths.values())
     assert widths["C"] == widths["G"] == 60 and widths["B"] >= 2 * len("社会力量介入社会救助")
-    assert ws["C3"].alignment.wrap_text and ws["G3"].alignment.wrap_text
+    assert ws["C4"].alignment.wrap_text and ws["G4"].alignment.wrap_text
 
 
 # -- CSV ------------------------------------------------------------------------------------
@@ -345,7 +348,7 @@ def test_cli_export_command(demo, tmp_path, capsys):
     assert main(["--db", db, "export", "--period", PERIOD, "--format", "xlsx", "-o", str(out),
                  "--known-at", KNOWN]) == 0
     assert capsys.readouterr().out.strip() == str(out)
-    total = openpyxl.load_workbook(out)["总表"]["C2"].value
+    total = openpyxl.load_workbook(out)["总表"]["C3"].value
     assert D(total) == board.towns[0].total
     assert main(["--db", db, "export", "--period", PERIOD, "--format", "pdf", "-o",
                  str(tmp_path / "x.pdf")]) == 2

@@ -42,7 +42,8 @@ def test_xlsx_pages_say_whose_they_are_and_have_signature_lines(files):
         texts = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
         for who in ("填报人", "审核人", "复核人", "日期"):
             assert any(t.startswith(who + "：") for t in texts), who
-        labels = [ws.cell(row=r, column=1).value for r in range(2, ws.max_row + 1)]
+        assert ws["A1"].value == f"{s.town} 2017 年度考核评分表"
+        labels = [ws.cell(row=r, column=1).value for r in range(3, ws.max_row + 1)]
         assert labels.index("基本分") < labels.index("附加分") < labels.index("总分") \
             < labels.index("等次")
 
@@ -53,7 +54,7 @@ def test_xlsx_board_shows_the_veto_reason_not_the_event_id(files):
     vetoed = [s for s in board.towns if s.vetoes]
     assert vetoed, "the demo has a vetoed town"
     for s in vetoed:
-        row = next(r for r in range(2, ws.max_row + 1) if ws.cell(row=r, column=2).value == s.town)
+        row = next(r for r in range(3, ws.max_row + 1) if ws.cell(row=r, column=2).value == s.town)
         cell = ws.cell(row=row, column=5).value
         clause = lg.explain(s.town, PERIOD, known_at=KNOWN)["vetoes"][0]["clause"]
         assert cell.startswith(clause + " ") and s.vetoes[0] not in cell, cell
@@ -65,7 +66,7 @@ def test_xlsx_holds_a_scoreboard_chart_and_one_per_town(files):
         charts = [n for n in z.namelist() if re.fullmatch(r"xl/charts/chart\d+\.xml", n)]
         xml = {n: z.read(n).decode("utf-8") for n in charts}
     assert len(charts) == 1 + len(board.towns)
-    assert any("各镇总分" in x and "'总表'!$C$2" in x.replace("总表!", "'总表'!") for x in
+    assert any("各镇总分" in x and "'总表'!$C$3" in x.replace("总表!", "'总表'!") for x in
                xml.values()), list(xml.values())[0][:500]
     for s in board.towns:
         assert any(f"{s.town} 各指标扣分" in x for x in xml.values()), s.town
@@ -139,7 +140,7 @@ def test_export_one_town_keeps_its_rank(files, tmp_path):
     out = export(lg, PERIOD, "xlsx", tmp_path / "one.xlsx", known_at=KNOWN, town=town.town)
     wb = openpyxl.load_workbook(out)
     assert wb.sheetnames == ["总表", town.town]
-    assert [c.value for c in wb["总表"][2][:3]] == [town.rank, town.town, float(town.total)
+    assert [c.value for c in wb["总表"][3][:3]] == [town.rank, town.town, float(town.total)
                                                     if town.total % 1 else int(town.total)]
     html = export(lg, PERIOD, "html", tmp_path / "one.html", known_at=KNOWN, town=town.town)
     text = html.read_text(encoding="utf-8")
