@@ -1,8 +1,29 @@
 """audit-ledger: performance-evaluation findings as an immutable, event-sourced ledger.
 
+Open a ledger file with :func:`ledger.open` (a :class:`Ledger`, a context manager), feed it
+interchange records with ``lg.append([...])`` or ``lg.import_file(path)`` (JSON Lines, CSV,
+XLSX; all or nothing), and read it back:
+
+- ``lg.score(town, period, as_of=..., known_at=...)``: a :class:`~ledger.projections.card.ScoreCard`
+  (``.total``, ``.grade``, ``.to_dict()`` as ``score --json``);
+- ``lg.scoreboard(period)``: a :class:`~ledger.projections.scoreboard.Scoreboard`, iterable
+  over its standings (``for s in board: s.rank, s.town, s.total``);
+- ``lg.explain``, ``lg.history``, ``lg.diff``, ``lg.compare``: the traces behind a score;
+- ``lg.towns()``, ``lg.periods()``: what is registered; ``lg.publish`` / ``lg.reproduce``;
+- ``lg.verify()``, ``lg.head()``: the hash chain.
+
+Errors: every bad input raises :class:`LedgerError` (nothing is written); subclasses carry
+what code needs without parsing messages: :class:`ValidationError` (``.line``, ``.field``),
+:class:`UnknownTown` / :class:`UnknownPeriod` / :class:`UnknownClause` (``.name``,
+``.suggestions``), :class:`TamperError` (``.seq``), :class:`RubricError`,
+:class:`SchemaError`, :class:`CalendarError`. Messages are English; the command line shows
+them in Chinese (``ledger.text.messages``).
+
 >>> import ledger
 >>> ledger.LedgerError.__name__
 'LedgerError'
+>>> issubclass(ledger.UnknownTown, ledger.LedgerError)
+True
 """
 
 from ledger.application import Ledger, open
@@ -12,9 +33,14 @@ from ledger.errors import (
     RubricError,
     SchemaError,
     TamperError,
+    UnknownClause,
+    UnknownName,
+    UnknownPeriod,
+    UnknownTown,
     ValidationError,
 )
 
 __all__ = ["CalendarError", "Ledger", "LedgerError", "RubricError", "SchemaError",
-           "TamperError", "ValidationError", "open"]
+           "TamperError", "UnknownClause", "UnknownName", "UnknownPeriod", "UnknownTown",
+           "ValidationError", "open"]
 __version__ = "0.1.0"

@@ -22,7 +22,7 @@ from typing import Callable, Iterable, Iterator
 from ledger import readmodel
 from ledger.audit import audit, rebuild as rebuild_read_model
 from ledger.dates.timeparse import parse_as_of, parse_known_at
-from ledger.errors import LedgerError
+from ledger.errors import LedgerError, UnknownPeriod, UnknownTown
 from ledger.importing.files import read_records
 from ledger.importing.validation import validate_into
 from ledger.projections.card import ScoreCard
@@ -34,12 +34,14 @@ from ledger.projections.scoreboard import Scoreboard, rank
 from ledger.projections.scoring import check_as_of, score_card, score_evidence
 from ledger.projections.state import TownState, fold
 from ledger.publishing import (
-    Publication, Reproduction, check_rubric, frozen_content, publication, reproduction,
+    Publication, Reproduction, check_rubric, frozen_content, publication, publications,
+    reproduction,
 )
 from ledger.rubric import Rubric, load_rubric_text, resolve_rubric
 from ledger.store import EventStore, Head, format_timestamp, mapper, tree
 from ledger.importing.names import normalise_name
 from ledger.store.postgres import PostgresEventStore, is_postgres_url
+from ledger.suggest import closest, did_you_mean, simplified
 
 
 class Ledger:
@@ -106,15 +108,21 @@ class Ledger:
         identical content are skipped). Bad input raises LedgerError naming the
         record (``record 3: field 'clause': …``) and appends nothing.
         """
+        if isinstance(records, dict):  # lg.append({...}): one record, not a list of them
+            raise LedgerError("append takes a list of records, not one record: "
+                              "write lg.append([record])")
         numbered = ((f"record {n}", rec) for n, rec in enumerate(records, start=1))
         return self.store.append(lambda reader: validate_into(reader, numbered, self._towns))
 
-    def import_file(self, path: str | Path, progress=None) -> int:
-        """Import a ``.jsonl`` or ``.csv`` file (see the interchange contract), all or nothing.
+    def import_file(self, path: str | Path, progress=None, encoding: str | None = None,
+                    sheet: str | None = None) -> int:
+        """Import a ``.jsonl``, ``.csv`` or ``.xlsx`` file (see the interchange contract),
+        all or nothing. A text file's encoding is detected unless ``encoding`` is given;
+        ``sheet`` picks an XLSX sheet (default: the first).
 
         Errors name the file's line: ``line 7: field 'occurred_on': …``.
         """
-        records = read_records(path, progress=progress)
+        records = read_records(path, progress=progress, encoding=encoding, sheet=sheet)
         return self.store.append(lambda reader: validate_into(reader, records, self._towns))
 
     # -- reading ---------------------------------------------------------------
@@ -154,14 +162,16 @@ class Ledger:
         """Registered town names, in registration order."""
         known = self.resolve_known_at(known_at)
         return [e.town for e in self.store.events(type="TownRegistered", recorded_until=known,
-                                                  unscoped=True)]
+                                                  unscoped=True) if e.town is not None]
 
     def rubric_for(self, period: str, known_at=None) -> Rubric:
         """The rubric adopted for ``period`` as the ledger stood at ``known_at``."""
         known = self.resolve_known_at(known_at)
         adopted = self.store.latest("RubricAdopted", period, known)
         if adopted is None:
-            raise LedgerError(f"period {period!r} has no adopted rubric as known at {known}")
+            hints = closest(period, self.periods(known))
+            raise UnknownPeriod(f"period {period!r} has no adopted rubric as known at {known}"
+                                f"{did_you_mean(hints)}", name=period, suggestions=hints)
         if adopted.id not in self._rubrics:
             content = mapper.to_event(adopted).content
             self._rubrics[adopted.id] = load_rubric_text(content,
@@ -240,6 +250,7 @@ class Ledger:
     def explain(self, town: str, period: str, clause: str | None = None, as_of=None,
                 known_at=None, rubric=None, source: str = "city") -> dict:
         """The traced card as a tree: every indicator, clause (quoting the rubric) and event."""
+        clause = clause.strip().upper() if isinstance(clause, str) else clause  # c02.1
         q = self.query(period, as_of, known_at, rubric, source)
         card = self.card(town, q)
         return explain(card, self.town_state(town, period, q.known_at), q.rubric, clause)
@@ -316,7 +327,12 @@ class Ledger:
                 yield mapper.to_stored(event)
 
         self.store.append(prepare)
-        return Publication(event.id, event.sha256, event.known_at, event.content)
+        return Publication(event.id, event.sha256, event.known_at, event.content,
+                           event.chain_head)
+
+    def publications(self, period: str | None = None) -> list[dict]:
+        """Every publication (optionally of one period) as plain data, in recording order."""
+        return publications(self.store.events(type="ScorePublished"), period)
 
     def reproduce(self, publication_id: str) -> Reproduction:
         """Recompute a publication from the events alone (never a derived table, nor a
@@ -363,7 +379,24 @@ class Ledger:
 
     def _check_town(self, town: str, known: str) -> None:
         if not self.store.has_town(town, known):
-            raise LedgerError(f"unknown town {town!r} (not registered as known at {known})")
+            hints = closest(town, self.towns(known))
+            raise UnknownTown(f"unknown town {town!r} (not registered as known at {known})"
+                              f"{did_you_mean(hints)}", name=town, suggestions=hints)
+
+    def resolve_town(self, town: str, known_at=None) -> str:
+        """The registered name ``town`` means: itself, or its simplified-character form
+        when that is exactly one registered name (``沙溪鎮`` -> ``沙溪镇``)."""
+        names = self.towns(known_at)
+        if town in names:
+            return town
+        simple = simplified(town.strip())
+        return simple if names.count(simple) == 1 else town
+
+    def periods(self, known_at=None) -> list[str]:
+        """Periods with an adopted rubric, in adoption order."""
+        known = self.resolve_known_at(known_at)
+        found = self.store.events(type="RubricAdopted", recorded_until=known, unscoped=True)
+        return list(dict.fromkeys(e.period for e in found if e.period is not None))
 
 
 

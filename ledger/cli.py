@@ -11,6 +11,8 @@ import sys
 import click
 
 import ledger
+from ledger.clitools import (error, everywhere, lang_of, not_future, quiet_stdout, say,
+                             set_lang)
 from ledger.errors import LedgerError
 from ledger.projections.card import dumps
 from ledger.text.cards import render_board, render_card
@@ -34,6 +36,11 @@ def _say(text: str, err: bool = False) -> None:
     click.echo(escaped(text, keep="\n"), err=err)
 
 
+def _town(lg: ledger.Ledger, town: str | None) -> str | None:
+    """A town as registered: 沙溪鎮 (traditional) finds 沙溪镇 when that is unambiguous."""
+    return None if town is None else lg.resolve_town(town)
+
+
 def _echo_json(data) -> None:
     click.echo(dumps(data, indent=2))
 
@@ -51,19 +58,26 @@ def _echo_table(text: str) -> None:
 @click.group()
 @click.option("--db", "db", type=click.Path(dir_okay=False), default=None,
               help="The ledger file (created if missing), or a postgresql:// URL.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", expose_value=False,
+              help="Language of messages and error lines (default zh).")
 @click.version_option(ledger.__version__, prog_name="audit-ledger")
 @click.pass_context
 def cli(ctx, db):
     """audit-ledger: an immutable, event-sourced ledger of performance-evaluation findings."""
     ctx.ensure_object(dict)
-    ctx.obj["db"] = db
+    ctx.obj.setdefault("db", None)
+    if db is not None:
+        ctx.obj["db"] = db
 
 
 @cli.command("import")
 @click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--encoding", default=None,
+              help="A text file's encoding (default: detected; UTF-8, GB18030/GBK, UTF-16).")
+@click.option("--sheet", default=None, help="An .xlsx file's sheet (default: the first).")
 @click.pass_context
-def import_cmd(ctx, file):
-    """Import a .jsonl or .csv file of records, all or nothing."""
+def import_cmd(ctx, file, encoding, sheet):
+    """Import a .jsonl, .csv or .xlsx file of records, all or nothing."""
     import os
     if not os.path.isfile(file):
         raise LedgerError(f"cannot read {file}: no such file")
@@ -74,11 +88,14 @@ def import_cmd(ctx, file):
             bar = click.progressbar(length=size, label="importing", file=sys.stderr)
             bar.__enter__()
         try:
-            n = lg.import_file(file, progress=bar.update if bar else None)
+            n = lg.import_file(file, progress=bar.update if bar else None, encoding=encoding,
+                               sheet=sheet)
         finally:
             if bar:
                 bar.__exit__(None, None, None)
-        _say(f"imported {n} events from {file}; head {lg.head() or '(empty ledger)'}")
+        head = lg.head() or say("（空账本）", "(empty ledger)")
+        _say(say(f"已从 {file} 导入 {n} 条事件；链头 {head}",
+                        f"imported {n} events from {file}; head {head}"))
 
 
 @cli.command()
@@ -93,12 +110,14 @@ def verify(ctx, digest, checkpoint_file, keys):
     earlier digest or signed checkpoint."""
     with _open(ctx) as lg:
         n = lg.verify(digest)
-        extra = f"; holds the prefix {digest}" if digest else ""
+        extra = say(f"；含有前缀 {digest}", f"; holds the prefix {digest}") if digest else ""
         if checkpoint_file:
             from ledger.proofs.commands import verify_checkpoint
             extra += verify_checkpoint(lg, checkpoint_file, keys)
-        _say(f"ok: {n} events, chain valid, append-only guards in place, every payload "
-            f"and stored hash checked, read model equal to the events{extra}")
+        _say(say(f"ok: {n} 条事件，哈希链完好，只追加保护在位，每条事件的内容与账本自存的哈希均已核对，"
+                 f"读模型与事件一致{extra}",
+                 f"ok: {n} events, chain valid, append-only guards in place, every payload "
+                 f"and stored hash checked, read model equal to the events{extra}"))
 
 
 @cli.command()
@@ -108,9 +127,11 @@ def rebuild(ctx):
     with _open(ctx) as lg:
         found = lg.rebuild()
         for line in found:
-            _say(f"found: {line}")
-        _say(f"rebuilt the read model from {lg.head().seq if lg.head() else 0} events"
-                   + ("" if found else "; it matched the events"))
+            _say(say(f"发现：{line}", f"found: {line}"))
+        n = lg.head().seq if lg.head() else 0
+        _say(say(f"已由 {n} 条事件重建读模型" + ("" if found else "；原读模型与事件一致"),
+                 f"rebuilt the read model from {n} events"
+                 + ("" if found else "; it matched the events")))
 
 
 @cli.command()
@@ -127,7 +148,8 @@ def head(ctx):
 def _score_options(f):
     f = click.option("--json", "as_json", is_flag=True, help="Print the contract JSON.")(f)
     f = click.option("--lang", type=click.Choice(["zh", "en"]), default="zh")(f)
-    f = click.option("--known-at", default=None, help="Timestamp (ISO 8601) or date.")(f)
+    f = click.option("--known-at", default=None, callback=not_future,
+                     help="Timestamp (ISO 8601) or date.")(f)
     f = click.option("--as-of", default=None, help="Date YYYY-MM-DD (default: the end of the "
                      "period's assessment window, e.g. 2018-02-28 for 2017).")(f)
     return f
@@ -143,6 +165,7 @@ def _score_options(f):
 def score(ctx, town, period, rubric, source, as_of, known_at, lang, as_json):
     """One town's score card."""
     with _open(ctx) as lg:
+        town = _town(lg, town)
         card = lg.score(town, period, as_of=as_of, known_at=known_at, rubric=rubric,
                         source=source)
         if as_json:
@@ -174,6 +197,7 @@ def scoreboard(ctx, period, as_of, known_at, lang, as_json):
 def explain(ctx, town, period, clause, rubric, source, as_of, known_at, lang, as_json):
     """Why were these points deducted? The card traced to rubric sentences and events."""
     with _open(ctx) as lg:
+        town = _town(lg, town)
         tree = lg.explain(town, period, clause=clause, as_of=as_of, known_at=known_at,
                           rubric=rubric, source=source)
         _echo_json(tree) if as_json else _echo_table(render_explain(tree, lang))
@@ -189,6 +213,7 @@ def explain(ctx, town, period, clause, rubric, source, as_of, known_at, lang, as
 def history(ctx, town, period, rubric, source, as_of, known_at, lang, as_json):
     """The score after every event that changed it, in recording order."""
     with _open(ctx) as lg:
+        town = _town(lg, town)
         rows = [r.to_dict() for r in lg.history(town, period, as_of=as_of, known_at=known_at,
                                                 rubric=rubric, source=source)]
         _echo_json(rows) if as_json else _say(render_history(rows, lang))
@@ -216,6 +241,7 @@ def diff(ctx, town, period, from_known_at, to_known_at, from_as_of, to_as_of, fr
     elif from_rubric or to_rubric:
         raise click.UsageError("--from-rubric/--to-rubric need --town")
     with _open(ctx) as lg:
+        town = _town(lg, town)
         # one "now" for both sides, so an unset side means the same moment
         known = lg.resolve_known_at(None)
         before["known_at"] = before["known_at"] or known
@@ -232,8 +258,14 @@ def diff(ctx, town, period, from_known_at, to_known_at, from_as_of, to_as_of, fr
 def compare(ctx, town, period, as_of, known_at, lang, as_json):
     """Where the town's self-evaluation (自评) and the city's verification differ."""
     with _open(ctx) as lg:
+        town = _town(lg, town)
         d = lg.compare(town, period, as_of=as_of, known_at=known_at)
-        _echo_json(d) if as_json else _say(render_compare(d, lang))
+        if as_json:
+            _echo_json(d)
+        else:
+            used = lg.scoring_rubric(period, d["known_at"])
+            bonus = frozenset(c.id for i in used.indicators if i.bonus for c in i.clauses)
+            _say(render_compare(d, lang, bonus))
 
 
 @cli.command()
@@ -246,17 +278,62 @@ def compare(ctx, town, period, as_of, known_at, lang, as_json):
               help="With --receipt: the private key that signs the covering checkpoint.")
 @click.option("--receipt", default=None, type=click.Path(dir_okay=False),
               help="Write the publication's verifiable receipt (JSON) to this file.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh")
 @click.pass_context
-def publish(ctx, town, period, as_of, actor, as_json, sign_key, receipt):
-    """Freeze a card (or the scoreboard) in the ledger; prints the publication id."""
+def publish(ctx, town, period, as_of, actor, as_json, sign_key, receipt, lang):
+    """Freeze a card (or the scoreboard) in the ledger; prints a receipt to keep
+    (its first line is the publication id)."""
+    from ledger.text.receipts import render_receipt
     if bool(sign_key) != bool(receipt):
         raise click.UsageError("--receipt FILE and --sign KEY go together")
     with _open(ctx) as lg:
+        town = _town(lg, town)
         pub = lg.publish(period, town=town, as_of=as_of, actor=actor)
         if receipt:
             from ledger.proofs.commands import write_receipt
             write_receipt(lg, pub.id, sign_key, receipt)
-        _echo_json(pub.to_dict()) if as_json else _say(pub.id)
+        _echo_json(pub.to_dict()) if as_json else _say(render_receipt(pub, ctx.obj["db"], lang))
+
+
+@cli.command()
+@click.option("--period", default=None, help="Only this period's publications.")
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh")
+@click.pass_context
+def publications(ctx, period, as_json, lang):
+    """List the publications in the ledger (id, town, period, total, known_at, chain head)."""
+    from ledger.text.receipts import render_publications
+    with _open(ctx) as lg:
+        rows = lg.publications(period)
+    _say(dumps(rows, indent=2) if as_json else render_publications(rows, lang))
+
+
+@cli.command()
+@click.option("--known-at", default=None)
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh")
+@click.pass_context
+def towns(ctx, known_at, as_json, lang):
+    """The registered towns, in registration order."""
+    from ledger.text.receipts import render_list
+    with _open(ctx) as lg:
+        names = lg.towns(known_at)
+    _say(dumps(names, indent=2) if as_json else render_list(names, "towns", lang))
+
+
+@cli.command()
+@click.option("--known-at", default=None)
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh")
+@click.pass_context
+def periods(ctx, known_at, as_json, lang):
+    """The periods with an adopted rubric, and the rubric each uses."""
+    from ledger.text.receipts import render_list
+    with _open(ctx) as lg:
+        found = [{"period": p, "rubric": lg.rubric_for(p, known_at).id}
+                 for p in lg.periods(known_at)]
+    _say(dumps(found, indent=2) if as_json else render_list(
+        [f"{f['period']}  ({f['rubric']})" for f in found], "periods", lang))
 
 
 @cli.command()
@@ -264,13 +341,20 @@ def publish(ctx, town, period, as_of, actor, as_json, sign_key, receipt):
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def reproduce(ctx, publication_id, as_json):
-    """Recompute a publication (an id, or a receipt file) from the ledger alone; exit 1
-    unless the hash matches."""
+    """Recompute a publication from the ledger alone; exit 1 unless the hash matches.
+
+    PUBLICATION_ID may also be a receipt: the verifiable one `publish --receipt` writes
+    (JSON), or the text one `publish` prints (its first line is the id)."""
     import os
     receipt_sha = None
     if os.path.isfile(publication_id) and not publication_id.startswith("pub-"):
-        from ledger.proofs.commands import receipt_publication
-        publication_id, receipt_sha = receipt_publication(publication_id)
+        with open(publication_id, encoding="utf-8", errors="replace") as fh:
+            first = fh.readline().strip()
+        if first.startswith("{"):
+            from ledger.proofs.commands import receipt_publication
+            publication_id, receipt_sha = receipt_publication(publication_id)
+        else:
+            publication_id = first
     with _open(ctx) as lg:
         r = lg.reproduce(publication_id)
     if receipt_sha is not None and receipt_sha != r.published_sha256:
@@ -279,7 +363,8 @@ def reproduce(ctx, publication_id, as_json):
     if as_json:
         _echo_json(r.to_dict())
     elif r.matches:
-        _say(f"ok: {r.id} reproduced, sha256 {r.sha256}")
+        _say(say(f"ok: {r.id} 已复现，sha256 {r.sha256}",
+                        f"ok: {r.id} reproduced, sha256 {r.sha256}"))
     if not r.matches:
         raise LedgerError(f"{r.id} does not reproduce: published sha256 {r.published_sha256}, "
                           f"recomputed {r.sha256}")
@@ -293,7 +378,8 @@ def reproduce(ctx, publication_id, as_json):
 def close(ctx, period, event_id, actor):
     """Close a period: findings then come only through appeal decisions."""
     with _open(ctx) as lg:
-        _say(f"closed {period} ({lg.close_period(period, event_id, actor)})")
+        done = lg.close_period(period, event_id, actor)
+        _say(say(f"{period} 年度已关账（{done}）", f"closed {period} ({done})"))
 
 
 @cli.command("export")
@@ -301,19 +387,36 @@ def close(ctx, period, event_id, actor):
 @click.option("--format", "fmt", required=True,
               type=click.Choice(["html", "xlsx", "csv", "json"]),
               help="html: printable A4 report; xlsx: 总表 + one sheet per town; "
-                   "csv: one row per clause line (UTF-8 with BOM); json: scoreboard + cards.")
+                   "csv: one row per clause line and one total row per town (UTF-8 with BOM); "
+                   "json: scoreboard + cards.")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="The file to write (replaced if it exists).")
 @click.option("--as-of", default=None, help="Date YYYY-MM-DD (default: period end).")
-@click.option("--known-at", default=None,
+@click.option("--known-at", default=None, callback=not_future,
               help="Timestamp (ISO 8601) or date (default: the ledger as it stands).")
+@click.option("--town", default=None, help="Only this town's card (a file to hand to the town).")
+@click.option("--source", type=click.Choice(["city", "self"]), default="city")
 @click.pass_context
-def export_cmd(ctx, period, fmt, output, as_of, known_at):
+def export_cmd(ctx, period, fmt, output, as_of, known_at, town, source):
     """Write the scoreboard and every town's traced card to one file (prints its path)."""
     from ledger.exports import export
     with _open(ctx) as lg:
-        path = export(lg, period, fmt, output, as_of=as_of, known_at=known_at)
+        town = _town(lg, town)
+        path = export(lg, period, fmt, output, as_of=as_of, known_at=known_at, town=town,
+                      source=source)
     _say(str(path))
+
+
+@cli.command()
+@click.option("--format", "fmt", required=True, type=click.Choice(["csv", "xlsx", "jsonl"]))
+@click.option("-o", "--output", default=None, type=click.Path(dir_okay=False),
+              help="The file to write (default: import-template.FORMAT).")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh",
+              help="Column headers in Chinese (default) or as the field names.")
+def template(fmt, output, lang):
+    """Write an import template: headers and one example row per record type."""
+    from ledger.importing.template import write_template
+    click.echo(str(write_template(output or f"import-template.{fmt}", fmt, lang)))
 
 
 @cli.group()
@@ -329,6 +432,15 @@ def rubric_show(rubric_ref, lang):
     from ledger.rubric import resolve_rubric
     from ledger.text.rubric import render_tree
     _say(render_tree(resolve_rubric(rubric_ref), lang=lang))
+
+
+@rubric.command("list")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh")
+def rubric_list(lang):
+    """The bundled rubric editions (ids usable in `adopt` records and --rubric)."""
+    from ledger.rubric.loader import bundled_rubrics
+    from ledger.text.receipts import render_list
+    click.echo(render_list(sorted(bundled_rubrics()), "rubrics", lang))
 
 
 @rubric.command("check")
@@ -404,32 +516,45 @@ def _proof_commands() -> None:
 _proof_commands()
 
 
+everywhere(cli)
+
+
 def main(argv=None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    lang = set_lang(lang_of(args))
+    if not args:  # bare `python -m ledger`: the help, not an error
+        args = ["--help"]
     try:
-        cli.main(args=argv, prog_name="python -m ledger", standalone_mode=False)
+        cli.main(args=args, prog_name="python -m ledger", standalone_mode=False)
+        sys.stdout.flush()
         return 0
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.exceptions.Abort:
-        click.echo("error: aborted", err=True)
+        error("aborted", lang)
         return 1
     except click.UsageError as exc:
-        _say(f"error: {_one_line(exc.format_message())} (see --help)", err=True)
+        error(f"{exc.format_message()} (see --help)", lang)
         return 2
     except click.ClickException as exc:
-        _say(f"error: {_one_line(exc.format_message())}", err=True)
+        error(exc.format_message(), lang)
         return 1
     except LedgerError as exc:
-        _say(f"error: {_one_line(str(exc))}", err=True)
+        error(str(exc), lang)
         return 1
+    except BrokenPipeError:
+        # `score ... | head -2`: the reader has what it wanted; not an error
+        quiet_stdout()
+        return 0
+    except SystemExit:
+        # click meets a closed pipe (EPIPE) by swapping sys.stdout and exiting 1
+        if type(sys.stdout).__name__ in ("PacifyFlushWrapper", "PacketizingFile"):
+            quiet_stdout()
+            return 0
+        raise
     except KeyboardInterrupt:
-        click.echo("error: interrupted; nothing was written by the unfinished command", err=True)
+        error("interrupted; nothing was written by the unfinished command", lang)
         return 130
-
-
-def _one_line(message: str) -> str:
-    """One line, whatever the message holds: newlines and other controls escaped (``\\n``)."""
-    return escaped(message)
 
 
 if __name__ == "__main__":

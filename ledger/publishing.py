@@ -9,6 +9,7 @@ stored in the ledger (never a file on disk) and compares the hashes.
 from __future__ import annotations
 
 import hashlib
+from decimal import Decimal
 
 from attrs import frozen
 
@@ -17,6 +18,7 @@ from ledger.events import ScorePublished, canonical_json
 from ledger.projections.card import ScoreCard
 from ledger.projections.query import Query
 from ledger.projections.scoreboard import Scoreboard
+from ledger.store.mapper import mapper
 
 
 @frozen
@@ -25,6 +27,7 @@ class Publication:
     sha256: str
     known_at: str
     content: str
+    chain_head: str = ""  # SEQ:HASH of the ledger the card was computed from (for the receipt)
 
     def to_dict(self) -> dict:
         return {"id": self.id, "sha256": self.sha256, "known_at": self.known_at}
@@ -63,6 +66,25 @@ def publication(q: Query, town: str | None, content: str, chain_head: str,
         id=f"pub-{digest[:16]}", period=q.period, as_of=q.as_of, known_at=q.known_at,
         rubric_id=q.rubric.id, rubric_sha256=q.rubric.sha256, chain_head=chain_head,
         content=content, sha256=digest, town=town, actor=actor)
+
+
+def publications(stored_events, period: str | None = None) -> list[dict]:
+    """Every ScorePublished event (optionally of one period), in recording order, as plain
+    data: id, town (None for a scoreboard), period, as_of, known_at, chain_head, sha256,
+    recorded_at, and for a card its total and grade."""
+    import json
+    found = []
+    for stored in stored_events:
+        pub = mapper.to_event(stored)
+        if period is not None and pub.period != period:
+            continue
+        content = json.loads(pub.content, parse_float=Decimal)
+        found.append({"id": pub.id, "town": pub.town, "period": pub.period,
+                      "as_of": pub.as_of.isoformat(), "known_at": pub.known_at,
+                      "chain_head": pub.chain_head, "sha256": pub.sha256,
+                      "recorded_at": stored.recorded_at, "actor": pub.actor,
+                      "total": content.get("total"), "grade": content.get("grade")})
+    return found
 
 
 def check_rubric(pub: ScorePublished, q: Query) -> None:

@@ -26,7 +26,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Callable
 
-from attrs import frozen
+from attrs import evolve, frozen
 
 from ledger.errors import LedgerError
 from ledger.projections.card import ScoreCard, dumps
@@ -44,6 +44,8 @@ class Report:
     rubric: Rubric
     trees: dict     # town -> the explain tree (see ledger.projections.explain)
     series: dict    # town -> tuple of (month-end date, total), for the HTML chart
+    self_totals: dict = {}  # town -> the self-evaluation's total (自评), for the HTML chart
+    source: str = "city"    # whose findings the cards count
 
     @property
     def cards(self) -> list[ScoreCard]:
@@ -66,24 +68,35 @@ def month_ends(start: date, end: date) -> list[date]:
 
 
 def gather(lg, period: str, as_of=None, known_at=None, *, trees: bool = True,
-           series: bool = False) -> Report:
+           series: bool = False, sources: bool = False, town: str | None = None,
+           source: str = "city") -> Report:
     """Score every town at one ``known_at`` (resolved once) and collect what exports show.
 
     ``trees`` adds each town's explain tree; ``series`` each town's total at every
-    month end up to ``as_of`` (one card per month and town).
+    month end up to ``as_of`` (one card per month and town); ``sources`` each town's
+    self-evaluation total. ``town`` keeps only that town (with its rank among all);
+    ``source="self"`` scores the towns' self-evaluations.
     """
     known = lg.resolve_known_at(known_at)
     rubric = lg.scoring_rubric(period, known)
-    board = lg.scoreboard(period, as_of=as_of, known_at=known)
+    if town is not None:
+        lg.score(town, period, as_of=as_of, known_at=known)  # an unknown town: its error
+    board = lg.scoreboard(period, as_of=as_of, known_at=known, source=source)
+    if town is not None:
+        board = evolve(board, towns=tuple(s for s in board.towns if s.town == town))
     out_trees, out_series = {}, {}
     for s in board.towns:
         if trees:
-            out_trees[s.town] = lg.explain(s.town, period, as_of=board.as_of, known_at=known)
+            out_trees[s.town] = lg.explain(s.town, period, as_of=board.as_of, known_at=known,
+                                           source=source)
         if series:
             out_series[s.town] = tuple(
-                (day, lg.score(s.town, period, as_of=day, known_at=known).total)
+                (day, lg.score(s.town, period, as_of=day, known_at=known, source=source).total)
                 for day in month_ends(rubric.valid_from, board.as_of))
-    return Report(board, rubric, out_trees, out_series)
+    self_totals = {s.town: lg.score(s.town, period, as_of=board.as_of, known_at=known,
+                                    source="self").total
+                   for s in board.towns} if sources and source == "city" else {}
+    return Report(board, rubric, out_trees, out_series, self_totals, source)
 
 
 def to_json(report: Report) -> str:
@@ -93,8 +106,11 @@ def to_json(report: Report) -> str:
 
 
 def export(lg, period: str, fmt: str, out_path: str | Path, as_of=None,
-           known_at=None) -> Path:
+           known_at=None, town: str | None = None, source: str = "city") -> Path:
     """Write the period's scoreboard and cards to ``out_path`` as ``fmt``; returns the path.
+
+    ``town`` writes that town's file alone (to hand to the town); ``source="self"``
+    the self-evaluations.
 
     The file is written next to its final name and renamed into place, so a failed
     export leaves no half-written file and the old one intact. It never replaces the
@@ -105,7 +121,8 @@ def export(lg, period: str, fmt: str, out_path: str | Path, as_of=None,
         raise LedgerError(f"unknown export format {fmt!r}: choose one of {', '.join(FORMATS)}")
     out = Path(out_path)
     check_target(out, getattr(getattr(lg, "store", None), "path", None))
-    report = gather(lg, period, as_of, known_at, trees=fmt != "json", series=fmt == "html")
+    report = gather(lg, period, as_of, known_at, trees=fmt != "json", series=fmt == "html",
+                    sources=fmt == "html", town=town, source=source)
     if fmt == "html":
         from ledger.exports.html import render_html
         _write(out, lambda tmp: tmp.write_text(render_html(report), encoding="utf-8"))

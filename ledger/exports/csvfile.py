@@ -2,9 +2,11 @@
 
 Columns (``COLUMNS``): the town, the moment (``as_of``, ``known_at``, rubric), the
 indicator and clause (with its verbatim rubric sentence), ``kind`` (``deduction``,
-``award`` or ``veto``), the line's ``quantity`` and raw ``amount`` (before the
+``award``, ``veto``, or ``total``: the town's scoreboard row, first, its ``amount`` the
+total), the line's ``quantity`` and raw ``amount`` (before the
 indicator's bound, so a town's deductions add up to its cards' raw sums), and the
-events behind it: ids, evidence and notes, each joined with ``;``.
+events behind it: ids, evidence and notes, each joined with ``;``; and on every row the
+town's standing (``rank``, ``total``, ``grade``), so the file holds the scoreboard.
 
 Every text cell goes through :func:`safe_text`, so a note such as ``=cmd|' /C calc'!A0``
 cannot run as a formula when the file is opened in a spreadsheet (nor one hidden behind a
@@ -27,7 +29,8 @@ from ledger.text.escape import escaped
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 COLUMNS = ["town", "period", "as_of", "known_at", "rubric", "indicator", "indicator_name",
-           "clause", "clause_text", "kind", "quantity", "amount", "events", "evidence", "notes"]
+           "clause", "clause_text", "kind", "quantity", "amount", "events", "evidence", "notes",
+           "rank", "total", "grade"]
 
 
 def safe_text(value) -> str:
@@ -68,9 +71,16 @@ def _joined(items) -> str:
 def csv_rows(report) -> list[list[str]]:
     """The rows (without the header), in scoreboard order, then rubric order."""
     rows = []
+    standings = {s.town: s for s in report.board.towns}
     for card in report.cards:
         tree = report.trees[card.town]
         head = [card.town, card.period, card.as_of.isoformat(), card.known_at, card.rubric_id]
+        s = standings[card.town]
+        board = [str(s.rank), decimal_text(card.total), card.grade]
+        # the scoreboard: one "total" row a town, first (a town that lost nothing has it too)
+        rows.append(head + ["", "总分", "", f"基本分 {decimal_text(card.base)}；附加分 "
+                            f"{decimal_text(card.bonus)}", "total", "", decimal_text(card.total),
+                            "", "", ""] + board)
         for ind in tree["indicators"]:
             kind = "award" if ind["bonus"] else "deduction"
             for line in ind["clauses"]:
@@ -81,11 +91,11 @@ def csv_rows(report) -> list[list[str]]:
                     _joined(e["id"] for e in events),
                     _joined(ev for e in events for ev in e.get("evidence", ())),
                     _joined(e["note"] if e["type"] == "finding" else fact_text(e)
-                            for e in events)])
+                            for e in events)] + board)
         for v in tree["vetoes"]:
             rows.append(head + ["", "一票否决", v["clause"], v["text"], "veto", str(v["quantity"]),
-                                "0", v["id"], _joined(v["evidence"]), _joined([v["note"]])])
-    numeric = {COLUMNS.index("quantity"), COLUMNS.index("amount")}
+                                "0", v["id"], _joined(v["evidence"]), _joined([v["note"]])] + board)
+    numeric = {COLUMNS.index(c) for c in ("quantity", "amount", "rank", "total")}
     return [[c if i in numeric else safe_text(c) for i, c in enumerate(r)] for r in rows]
 
 

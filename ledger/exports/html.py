@@ -19,7 +19,9 @@ from html import escape
 
 from ledger.events.codec import decimal_text
 from ledger.exports import Report
+from ledger.exports.charts import board_chart, loss_chart, sources_chart
 from ledger.exports.csvfile import fact_text
+from ledger.text.fmt import beijing
 
 CSS = """
 @page { size: A4; margin: 15mm }
@@ -43,6 +45,13 @@ code { font-size: 9pt } .muted { color: #666 } .retracted { color: #666; font-si
 figure { margin: 0 0 8pt } figcaption { font-size: 9pt; color: #444 }
 svg text { font-size: 9px; fill: #333 }
 a { color: inherit; text-decoration: none }
+tr.totals td { border-top: 2px solid #444; background: #f3f5f8 }
+table.sign { border: none; margin-top: 14pt } table.sign td { border: none; width: 6em }
+table.sign td:nth-child(even) { border-bottom: 1px solid #333; width: 9em }
+.runhead { display: none }
+@media print { .runhead { display: block; position: running(runhead) } }
+@page { @top-center { content: element(runhead) }
+        @bottom-center { content: "第 " counter(page) " 页 / 共 " counter(pages) " 页"; font-size: 9pt } }
 @media print { a { color: inherit } }
 """
 
@@ -60,7 +69,7 @@ def chart(series, start: date | None = None, months: int = 12,
     """
     start = start or date(series[0][0].year, 1, 1)
     slot = lambda d: (d.year - start.year) * 12 + d.month - start.month  # noqa: E731
-    w, h, left, right, top, bottom = 640, 220, 44, 16, 14, 34
+    w, h, left, right, top, bottom = 640, 220, 58, 16, 14, 34  # room for the axis label
     values = [t for _, t in series]
     lo = max(0, math.floor(min(values)) - 1)
     hi = max(math.ceil(max(values)), int(base_total))
@@ -81,15 +90,18 @@ def chart(series, start: date | None = None, months: int = 12,
                f'<line x1="{left}" y1="{h - bottom}" x2="{w - right}" y2="{h - bottom}" '
                f'stroke="#555"/>')
     out.append(f'<text x="{(left + w - right) / 2:.0f}" y="{h - 4}" text-anchor="middle">月末'
-               f'</text><text x="12" y="{(top + h - bottom) / 2:.0f}" text-anchor="middle" '
-               f'transform="rotate(-90 12 {(top + h - bottom) / 2:.0f})">总分</text>')
+               f'</text><text x="10" y="{(top + h - bottom) / 2:.0f}" text-anchor="middle" '
+               f'transform="rotate(-90 10 {(top + h - bottom) / 2:.0f})">总分</text>')
     pts = [(x(slot(d)), y(t), d, t) for d, t in series]
     out.append('<polyline fill="none" stroke="#1f5fa8" stroke-width="2" points="'
                + " ".join(f"{px:.1f},{py:.1f}" for px, py, _, _ in pts) + '"/>')
-    for px, py, d, t in pts:
+    for k, (px, py, d, t) in enumerate(pts):
+        # a value on the y axis starts right of it, clear of the axis' own numbers
+        at = (f'x="{px + 4:.1f}" text-anchor="start"' if px <= left + 1
+              else f'x="{px:.1f}" text-anchor="middle"')
         out.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="3" fill="#1f5fa8">'
                    f'<title>{d.isoformat()}：{_n(t)}</title></circle>'
-                   f'<text x="{px:.1f}" y="{py - 6:.1f}" text-anchor="middle">{_n(t)}</text>')
+                   f'<text class="value" {at} y="{py - 6:.1f}">{_n(t)}</text>')
     out.append("</svg>")
     return "".join(out)
 
@@ -183,17 +195,35 @@ def _card(report: Report, town: str, anchor: str) -> str:
                      for v in tree["vetoes"])
     unscored = (f'<p class="muted">本标准无对应条款的发现：{escape("、".join(card.unscored))}</p>'
                 if card.unscored else "")
+    losses = [(f"{i['id']} {i['name']}", i["raw"], i["bonus"]) for i in tree["indicators"]]
+    self_total = report.self_totals.get(town)
+    sources = "" if self_total is None else sources_chart(town, self_total, card.total)
     return (f'<section class="town" id="{anchor}" data-town="{escape(town)}">'
-            f'<h2>{escape(town)}</h2><p class="meta">基本分 {_n(card.base)}　附加分 '
+            f'<div class="runhead">{escape(town)} {escape(card.period)} 年度考核评分表</div>'
+            f'<h2>{escape(town)} · {escape(card.period)} 年度</h2><p class="meta">基本分 {_n(card.base)}　附加分 '
             f'{_n(card.bonus)}　总分 <b class="card-total">{_n(card.total)}</b>　等次 '
-            f'{escape(card.grade)}　截至 {card.as_of}　账本时点 {escape(card.known_at)}</p>'
+            f'{escape(card.grade)}　截至 {card.as_of}　账本时点 {beijing(card.known_at)}（北京时间）</p>'
             f'{vetoes}<figure>{_chart(report, card)}'
-            f'<figcaption>{escape(town)} 各月末总分（账本时点 {escape(card.known_at)}）'
+            f'<figcaption>{escape(town)} 各月末总分（账本时点 {beijing(card.known_at)} 北京时间）'
             f'</figcaption></figure>'
             '<table class="card"><thead><tr><th>一级指标</th><th>二级指标</th>'
             '<th class="n">分值</th><th class="n">扣分</th><th class="n">得分</th>'
             '<th>扣分依据</th></tr></thead><tbody>'
-            + "".join(rows) + f"</tbody></table>{unscored}</section>")
+            + "".join(rows) + _totals_row(card) + f"</tbody></table>{unscored}"
+            f'<figure class="bars">{loss_chart(town, losses)}{sources}</figure>'
+            + SIGNATURES + "</section>")
+
+
+SOURCE = {"city": "市局核查", "self": "自评"}
+SIGNATURES = ('<table class="sign"><tr><td>填报人：</td><td></td><td>审核人：</td><td></td>'
+              '<td>复核人：</td><td></td><td>日期：</td><td></td></tr></table>')
+
+
+def _totals_row(card) -> str:
+    """The seed's 自评总得分 row: 基本分 / 附加分 / 总分 / 等次 under the table."""
+    return (f'<tr class="totals"><td colspan="2"><b>合计</b></td><td colspan="4">基本分 '
+            f'{_n(card.base)}　附加分 {_n(card.bonus)}　总分 <b>{_n(card.total)}</b>　等次 '
+            f'<b>{escape(card.grade)}</b></td></tr>')
 
 
 def render_html(report: Report) -> str:
@@ -206,8 +236,11 @@ def render_html(report: Report) -> str:
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<style>{CSS}</style></head><body>"
             f"<h1>{escape(title)}</h1><p class=\"meta\">{escape(r.source.document_number)}　"
-            f"截至 {b.as_of}　账本时点 {escape(b.known_at)}　评分标准 {escape(r.id)} "
-            f"(SHA-256 <code>{escape(r.sha256)}</code>)　来源 市局核查</p>"
+            f"截至 {b.as_of}　账本时点 {beijing(b.known_at)}（北京时间；UTC "
+            f"<code>{escape(b.known_at)}</code>）　评分标准 {escape(r.id)} "
+            f"(SHA-256 <code>{escape(r.sha256)}</code>)　来源 {SOURCE[report.source]}</p>"
             f"<h2>总表</h2>{_board(report, anchors)}"
+            f'<figure class="bars">{board_chart([(s.town, s.total, s.grade) for s in b.towns])}'
+            f"</figure>{SIGNATURES}"
             + "".join(_card(report, s.town, anchors[s.town]) for s in b.towns)
             + "</body></html>\n")

@@ -19,6 +19,7 @@ import re
 from pathlib import Path
 
 from openpyxl import Workbook
+from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.hyperlink import Hyperlink
@@ -27,7 +28,7 @@ from ledger.events.codec import decimal_text
 from ledger.exports import Report, number
 from ledger.exports.csvfile import fact_text, safe_text
 from ledger.text.escape import escaped
-from ledger.text.fmt import width
+from ledger.text.fmt import beijing, width
 
 BOARD_HEADERS = ["名次", "镇（区、街道）", "总分", "等次", "一票否决"]
 CARD_HEADERS = ["一级指标", "二级指标", "定性或量化要求", "分值", "扣分", "得分", "扣分依据"]
@@ -67,12 +68,18 @@ def _num(ws, row: int, col: int, value):
     return cell
 
 
-def _header(ws, headers: list[str]) -> None:
+HEAD_ROW = 2  # row 1 is the sheet's title (whose page it is), row 2 the table's header
+
+
+def _header(ws, headers: list[str], title: str) -> None:
+    top = _text(ws, 1, 1, title, bold=True)
+    top.font, top.alignment = Font(bold=True, size=14), Alignment(horizontal="center")
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(headers))
     for col, h in enumerate(headers, start=1):
-        c = _text(ws, 1, col, h, bold=True)
+        c = _text(ws, HEAD_ROW, col, h, bold=True)
         c.fill, c.alignment, c.border = HEAD_FILL, CENTER, BORDER
-    ws.freeze_panes = "A2"
-    ws.print_title_rows = "1:1"
+    ws.freeze_panes = f"A{HEAD_ROW + 1}"
+    ws.print_title_rows = f"1:{HEAD_ROW}"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.orientation = "landscape"
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
@@ -108,24 +115,67 @@ def basis_text(ind: dict) -> str:
 
 
 def _board_sheet(ws, report: Report, titles: dict[str, str]) -> None:
-    _header(ws, BOARD_HEADERS)
-    row = 1
-    for row, s in enumerate(report.board.towns, start=2):
+    _header(ws, BOARD_HEADERS, f"{report.board.period} 年度 评价结果总表")
+    row = HEAD_ROW
+    for row, s in enumerate(report.board.towns, start=HEAD_ROW + 1):
         ws.cell(row=row, column=1, value=s.rank)
         town = _text(ws, row, 2, s.town)
         town.hyperlink = Hyperlink(ref=town.coordinate, location=f"'{titles[s.town]}'!A1")
         _num(ws, row, 3, s.total)
         _text(ws, row, 4, s.grade)
-        _text(ws, row, 5, "、".join(s.vetoes))
-    ws.auto_filter.ref = f"A1:E{row}"
-    _meta(ws, 1, report, report.board.known_at, len(BOARD_HEADERS) + 2)
+        _text(ws, row, 5, veto_reason(report.trees.get(s.town), s.vetoes))
+    ws.auto_filter.ref = f"A{HEAD_ROW}:E{row}"
+    end = _meta(ws, 1, report, report.board.known_at, len(BOARD_HEADERS) + 2)
+    _print_frame(ws, f"{report.board.period} 年度 评价结果总表")
+    _signatures(ws, max(row, end) + 2)
+    if report.board.towns:
+        chart = BarChart()
+        chart.type, chart.style = "bar", 10
+        chart.title, chart.y_axis.title = "各镇总分", "总分"
+        chart.legend = None
+        chart.add_data(Reference(ws, min_col=3, min_row=HEAD_ROW, max_row=row),
+                       titles_from_data=True)
+        chart.set_categories(Reference(ws, min_col=2, min_row=HEAD_ROW + 1, max_row=row))
+        chart.x_axis.scaling.orientation = "maxMin"  # rank 1 on top
+        chart.height, chart.width = 2 + 0.8 * len(report.board.towns), 16
+        ws.add_chart(chart, f"B{max(row, end) + 6}")
+
+
+def veto_reason(tree: dict | None, vetoes) -> str:
+    """The 一票否决 cell: each veto's clause and sentence (and the finding's note),
+    rather than an event id a reader cannot look up."""
+    if not tree or not tree.get("vetoes"):
+        return "、".join(vetoes)
+    return "；".join(f"{v['clause']} {v['text']}" + (f"（{v['note']}）" if v["note"] else "")
+                    for v in tree["vetoes"])
+
+
+def _print_frame(ws, title: str) -> None:
+    """Whose page it is, on every printed page: the title in the header, page numbers
+    in the footer (Excel's &P/&N codes)."""
+    ws.oddHeader.center.text = title.replace("&", "&&")
+    ws.oddHeader.center.size = 12
+    ws.oddFooter.center.text = "第 &P 页 / 共 &N 页"
+    ws.oddFooter.right.text = "打印于 &D"
+
+
+SIGNERS = ("填报人", "审核人", "复核人", "日期")
+
+
+def _signatures(ws, row: int, col: int = 2) -> int:
+    """The lines people sign on a print-out (填报人/审核人/复核人/日期), from column B
+    (column A holds only table labels)."""
+    for i, who in enumerate(SIGNERS):
+        _text(ws, row, col + i, f"{who}：" + "＿" * 6, bold=True)
+    return row + 1
 
 
 def _meta(ws, row: int, report: Report, known_at: str, col: int) -> int:
     b, r = report.board, report.rubric
     for label, value in [("期间", b.period), ("截至", b.as_of.isoformat()),
-                         ("账本时点", known_at), ("评分标准", f"{r.id}（{r.source.title}）"),
-                         ("评分标准 SHA-256", r.sha256), ("来源", "市局核查")]:
+                         ("账本时点（北京时间）", beijing(known_at)),
+                         ("账本时点（UTC，复现用）", known_at), ("评分标准", f"{r.id}（{r.source.title}）"),
+                         ("评分标准 SHA-256", r.sha256), ("来源", "自评" if report.source == "self" else "市局核查")]:
         _text(ws, row, col, label, bold=True)
         _text(ws, row, col + 1, value)
         row += 1
@@ -133,10 +183,10 @@ def _meta(ws, row: int, report: Report, known_at: str, col: int) -> int:
 
 
 def _card_sheet(ws, report: Report, town: str) -> None:
-    _header(ws, CARD_HEADERS)
     card, tree = next(c for c in report.cards if c.town == town), report.trees[town]
+    _header(ws, CARD_HEADERS, f"{town} {card.period} 年度考核评分表")
     scored = {i["id"]: i for i in tree["indicators"]}
-    row = 2
+    row = HEAD_ROW + 1
     for group in report.rubric.groups:
         first = row
         for ind in group.indicators:
@@ -175,16 +225,31 @@ def _card_sheet(ws, report: Report, town: str) -> None:
                                     + (f"（{v['note']}）" if v["note"] else "")
                                     for v in tree["vetoes"]))
         row += 1
-    for r in ws.iter_rows(min_row=2, max_row=row - 1, max_col=len(CARD_HEADERS)):
+    for r in ws.iter_rows(min_row=HEAD_ROW + 1, max_row=row - 1, max_col=len(CARD_HEADERS)):
         for c in r:
             c.border, c.alignment = BORDER, TOP
-    for r in range(2, last_indicator + 1):
+    for r in range(HEAD_ROW + 1, last_indicator + 1):
         ws.cell(row=r, column=1).alignment = CENTER
     if card.unscored:
         _text(ws, row, 1, "本标准无对应条款的发现", bold=True)
         _text(ws, row, 2, "、".join(card.unscored))
         row += 1
-    _meta(ws, row + 1, report, card.known_at, 2)
+    end = _meta(ws, row + 1, report, card.known_at, 2)
+    _print_frame(ws, f"{town} {card.period} 年度考核评分表（总分 {decimal_text(card.total)}，"
+                     f"{card.grade}）")
+    _signatures(ws, end + 1)
+    if last_indicator > HEAD_ROW:
+        chart = BarChart()
+        chart.type, chart.style = "bar", 10
+        chart.title = f"{town} 各指标扣分"
+        chart.legend = None
+        chart.add_data(Reference(ws, min_col=5, min_row=HEAD_ROW, max_row=last_indicator),
+                       titles_from_data=True)
+        chart.set_categories(Reference(ws, min_col=2, min_row=HEAD_ROW + 1,
+                                       max_row=last_indicator))
+        chart.x_axis.scaling.orientation = "maxMin"
+        chart.height, chart.width = 14, 16
+        ws.add_chart(chart, f"I{HEAD_ROW}")
 
 
 def _fit(ws, wrap_cols: set[int]) -> None:
@@ -200,7 +265,7 @@ def _fit(ws, wrap_cols: set[int]) -> None:
             widths[c.column] = max(widths.get(c.column, 0), longest)
     for col, w in widths.items():
         ws.column_dimensions[get_column_letter(col)].width = min(max(w + 2, 6), MAX_WIDTH)
-    for row in ws.iter_rows(min_row=2):
+    for row in ws.iter_rows(min_row=HEAD_ROW + 1):
         lines = 1
         for c in row:
             if c.column in wrap_cols and isinstance(c.value, str):

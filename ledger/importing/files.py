@@ -1,8 +1,12 @@
-"""Reading import files (JSON Lines and CSV) as a stream of numbered records.
+"""Reading import files (JSON Lines, CSV, XLSX) as a stream of numbered records.
 
 Each reader yields ``("line N", record)`` pairs lazily, so an import of any
 size runs in constant memory; a line that cannot be read raises
-:class:`~ledger.errors.ValidationError` naming its line number.
+:class:`~ledger.errors.ValidationError` naming its line number. Text files are
+read as UTF-8 (with or without a BOM), GB18030/GBK (what Chinese Excel saves as
+"CSV") or UTF-16 with a BOM (:mod:`ledger.importing.encodings`); CSV and XLSX
+headers and cells may be written as Chinese offices write them
+(:mod:`ledger.importing.columns`). A file that yields no record is an error.
 
 >>> import tempfile, pathlib
 >>> p = pathlib.Path(tempfile.mkdtemp(), "x.jsonl")
@@ -23,6 +27,8 @@ from attrs import frozen
 
 from ledger.errors import LedgerError, ValidationError
 from ledger.importing.records import MAX_TEXT_BYTES, csv_whole, record_types
+from ledger.importing.columns import column, office_cells, valid_columns
+from ledger.importing.encodings import RESAVE, detect_encoding
 
 Numbered = tuple[str, object]
 
@@ -33,27 +39,56 @@ MAX_LINE_BYTES = 16 * MAX_TEXT_BYTES
 csv.field_size_limit(MAX_LINE_BYTES)  # the csv module's own limit is 128 KiB a cell
 
 
-def read_records(path: str | Path, progress=None) -> Iterator[Numbered]:
-    """Records of a ``.jsonl`` or ``.csv`` file, by its extension.
+def read_records(path: str | Path, progress=None, encoding: str | None = None,
+                 sheet: str | None = None) -> Iterator[Numbered]:
+    """Records of a ``.jsonl``, ``.csv`` or ``.xlsx`` file, by its extension.
 
     ``progress(n_bytes)`` is called as the file is read (for a progress bar).
+    ``encoding`` forces a text file's encoding (else it is detected); ``sheet``
+    names an XLSX file's sheet (else the first).
     """
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix not in (".jsonl", ".csv"):
+    if suffix not in (".jsonl", ".csv", ".xlsx"):
         raise LedgerError(f"{path}: unknown import format {suffix or '(none)'!r}; "
-                          f"use .jsonl (JSON Lines) or .csv")
+                          f"use .jsonl (JSON Lines), .csv or .xlsx")
+    if suffix == ".xlsx":
+        from ledger.importing.sheets import xlsx_records
+        return _not_empty(path, _office_rows(xlsx_records(path, sheet)))
     try:
         fh = open(path, "rb")
     except OSError as exc:
         raise LedgerError(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        chosen = detect_encoding(fh, path, encoding)
+    except LedgerError:
+        fh.close()
+        raise
+    lines = _lines(fh, progress) if chosen == "utf-8" else _decoded(fh, chosen, progress)
     reader = _jsonl if suffix == ".jsonl" else _csv
-    return _closing(fh, reader(_lines(fh, progress)))
+    return _not_empty(path, _closing(fh, reader(lines)))
 
 
 def _closing(fh: BinaryIO, records: Iterator[Numbered]) -> Iterator[Numbered]:
     with fh:
         yield from records
+
+
+def _not_empty(path: Path, records: Iterator[Numbered]) -> Iterator[Numbered]:
+    """The records, and an error if there were none: an import that silently does
+    nothing (an empty file, a header alone, a file read wrongly) must not look done."""
+    seen = False
+    for item in records:
+        seen = True
+        yield item
+    if not seen:
+        raise ValidationError(f"{path}: holds no records (the file is empty or has only a "
+                              f"header row); nothing was imported")
+
+
+def _office_rows(rows: Iterator[Numbered]) -> Iterator[Numbered]:
+    for where, rec in rows:
+        yield where, office_cells(rec) if isinstance(rec, dict) else rec
 
 
 @frozen
@@ -78,11 +113,28 @@ def _lines(fh: BinaryIO, progress) -> Iterator[tuple[int, str | Unreadable]]:
         try:
             line = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            yield number, Unreadable(f"not valid UTF-8 (byte {exc.start + 1})")
+            yield number, Unreadable(f"not valid UTF-8 (byte {exc.start + 1}); {RESAVE}")
             return
         if number == 1:
             line = line.removeprefix("\ufeff")
         yield number, line
+
+
+def _decoded(fh: BinaryIO, encoding: str, progress) -> Iterator[tuple[int, str | Unreadable]]:
+    """Lines of a file in another encoding (GB18030, UTF-16), split on LF as the UTF-8
+    road splits them (a CR stays in the line, for the CSV reader to judge)."""
+    import io
+    text = io.TextIOWrapper(fh, encoding=encoding, newline="\n")
+    number = 0
+    try:
+        for number, line in enumerate(text, start=1):
+            if progress:
+                progress(len(line.encode(encoding, "replace")))
+            yield number, line.removeprefix("\ufeff") if number == 1 else line
+    except UnicodeDecodeError:
+        yield number + 1, Unreadable(f"not valid {encoding} text; {RESAVE}")
+    finally:
+        text.detach()
 
 
 def _no_duplicates(pairs):
@@ -139,16 +191,12 @@ def _csv(lines: Iterator[tuple[int, str]]) -> Iterator[Numbered]:
     try:
         header = next(reader)
     except StopIteration:
+        if broken:
+            yield f"line {broken[0][0]}", broken[0][1]
         return
     except csv.Error as exc:
         raise ValidationError(f"line 1: unreadable CSV header: {_csv_reason(exc)}") from None
-    header = [h.strip() for h in header]
-    known = {"type", "id", "actor"}.union(*(r | o for r, o in record_types().values()))
-    for name in header:
-        if name not in known:
-            raise ValidationError(f"line 1: unknown column {name!r}")
-    if len(set(header)) != len(header):
-        raise ValidationError("line 1: a column name appears twice")
+    header = fields_of(header, "line 1")
     while True:
         first = len(starts) + 1
         try:
@@ -165,13 +213,35 @@ def _csv(lines: Iterator[tuple[int, str]]) -> Iterator[Numbered]:
             return
         if not any(cell.strip() for cell in row):
             continue
-        if len(row) != len(header):
+        if len(row) > len(header) and not any(c.strip() for c in row[len(header):]):
+            row = row[:len(header)]  # Excel's trailing empty cells
+        if len(row) != len(header):  # a short row is a broken file, not Excel's habit
             yield f"line {first}", Unreadable(f"{len(row)} cells, but the header has {len(header)}")
             return
-        rec = {k: v for k, v in zip(header, row) if v != ""}
-        if "quantity" in rec:
+        rec = office_cells({k: v for k, v in zip(header, row) if v != ""})
+        if isinstance(rec.get("quantity"), str):
             rec["quantity"] = csv_whole(rec["quantity"])
         yield f"line {first}", rec
+
+
+def fields_of(header: list[str], where: str) -> list[str]:
+    """The field each header cell names (Chinese aliases read); trailing empty header
+    cells dropped; an unknown or repeated column is an error listing the valid ones."""
+    names = [h.strip() for h in header]
+    while names and not names[-1]:
+        names.pop()
+    fields = []
+    for i, name in enumerate(names, start=1):
+        if not name:
+            raise ValidationError(f"{where}: column {i} has no name")
+        field = column(name)
+        if field is None:
+            raise ValidationError(f"{where}: unknown column {name!r} "
+                                  f"(valid columns: {valid_columns()})", field=name)
+        fields.append(field)
+    if len(set(fields)) != len(fields):
+        raise ValidationError(f"{where}: a column name appears twice")
+    return fields
 
 
 def _csv_reason(exc: csv.Error) -> str:

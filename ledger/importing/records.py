@@ -237,7 +237,8 @@ def _finding(rec, rid, actor):
     if source not in ("city", "self"):
         fail("source", f"must be 'city' or 'self', not {source!r}")
     return FindingRecorded(
-        id=rid, town=name(rec, "town"), period=text(rec, "period"), clause=text(rec, "clause"),
+        id=rid, town=name(rec, "town"), period=text(rec, "period"),
+        clause=text(rec, "clause").strip().upper(),  # clause ids are case-insensitive: c02.1
         occurred_on=day(rec, "occurred_on"), quantity=quantity(rec) or 1, value=rate(rec),
         project=text(rec, "project", required=False), source=source,
         note=text(rec, "note", required=False, nonempty=False), evidence=text_list(rec),

@@ -31,6 +31,7 @@ from ledger.events import (
 )
 from ledger.importing.files import Unreadable
 from ledger.importing.names import skeleton
+from ledger.suggest import closest, did_you_mean
 from ledger.importing.records import fail, is_utf8, parse_record
 from ledger.rubric import Deadline, Rubric, load_rubric_text, resolve_rubric
 from ledger.store import NewEvent, StoreReader, same_content
@@ -246,7 +247,8 @@ class Validator:
 
     def _finding(self, f: FindingRecorded, rubric: Rubric) -> None:
         if not rubric.has_clause(f.clause):
-            fail("clause", f"unknown clause {f.clause!r} in rubric {rubric.id}")
+            hints = closest(f.clause, [c.id for c in rubric.clauses()])
+            fail("clause", f"unknown clause {f.clause!r} in rubric {rubric.id}{did_you_mean(hints)}")
         self._in_period("occurred_on", f.occurred_on, rubric, window=True)
         rule = rubric.clause(f.clause).rule
         if isinstance(rule, Deadline) and f.occurred_on < rule.due:
@@ -290,7 +292,11 @@ class Validator:
                 self.closed.setdefault(period, found["PeriodClosed"][0])
         rubric = self.rubrics[period]
         if rubric is None:
-            fail("period", f"period {period!r} has no adopted rubric (import an 'adopt' record first)")
+            adopted = {e.period for e in self.reader.find(type="RubricAdopted", unscoped=True)}
+            hints = closest(period, sorted(p for p in adopted | set(self.rubrics)
+                                           if p and self.rubrics.get(p, True) is not None))
+            fail("period", f"period {period!r} has no adopted rubric (import an 'adopt' record "
+                           f"first){did_you_mean(hints)}")
         return rubric
 
     def _registered(self, name: str) -> bool:
@@ -310,7 +316,14 @@ class Validator:
 
     def _town(self, name: str) -> None:
         if not self._registered(name):
-            fail("town", f"town {name!r} is not registered (import a 'town' record first)")
+            hints = closest(name, self.reader_towns())
+            fail("town", f"town {name!r} is not registered (import a 'town' record first)"
+                         f"{did_you_mean(hints)}")
+
+    def reader_towns(self) -> list[str]:
+        """Registered names, for a did-you-mean (only when an error is being worded)."""
+        stored = [e.town for e in self.reader.find(type="TownRegistered", unscoped=True)]
+        return stored + sorted(self._batch_towns)
 
     def _in_period(self, field: str, day: date, rubric: Rubric, window: bool = False) -> None:
         """``day`` inside the period (with ``window``: or its assessment window)."""

@@ -20,8 +20,11 @@ def explain(card: ScoreCard, state: TownState, rubric: Rubric, clause: str | Non
     ``clause`` narrows the tree to that clause's indicator and line.
     """
     if clause is not None and not rubric.has_clause(clause):
-        from ledger.errors import LedgerError
-        raise LedgerError(f"unknown clause {clause!r} in rubric {rubric.id}")
+        from ledger.errors import UnknownClause
+        from ledger.suggest import closest, did_you_mean
+        hints = closest(clause, [c.id for c in rubric.clauses()])
+        raise UnknownClause(f"unknown clause {clause!r} in rubric {rubric.id}"
+                            f"{did_you_mean(hints)}", name=clause, suggestions=hints)
     owner = rubric.indicator_of(clause) if clause else None
     indicators = []
     for ind_score in card.indicators:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Iterator
 
 from attrs import frozen
 
@@ -41,6 +42,13 @@ class Scoreboard:
     as_of: date
     known_at: str
     towns: tuple[Standing, ...]
+
+    def __iter__(self) -> Iterator[Standing]:
+        """The standings, best first: ``for s in board: s.rank, s.town, s.total``."""
+        return iter(self.towns)
+
+    def __len__(self) -> int:
+        return len(self.towns)
 
     def to_dict(self) -> dict:
         """Exactly what ``scoreboard --json`` prints."""

@@ -10,7 +10,7 @@ from ledger.projections.card import ScoreCard
 from ledger.projections.scoreboard import Scoreboard
 from ledger.rubric import Rubric
 from ledger.text.escape import escaped
-from ledger.text.fmt import num, table
+from ledger.text.fmt import beijing, num, table
 
 LABELS = {
     "zh": {"rank": "名次", "town": "镇（区、街道）", "total": "总分", "grade": "等次",
@@ -19,14 +19,16 @@ LABELS = {
            "bonus": "附加分", "as_of": "截至", "known_at": "账本时点", "rubric": "评分标准",
            "unscored": "本标准无对应条款的发现", "cut": "（扣完为止）", "cap": "（封顶）",
            "source_self": "自评", "source_city": "市局核查", "source": "来源",
-           "capped_at": "（封顶{}）", "once": "（扣一次）"},
+           "capped_at": "（封顶{}）", "once": "（扣一次）",
+           "bonus_cap": "加分 上限", "bj": "（北京时间）"},
     "en": {"rank": "rank", "town": "town", "total": "total", "grade": "grade", "veto": "veto",
            "indicator": "indicator", "points": "points", "deducted": "deducted",
            "awarded": "awarded", "score": "score", "basis": "basis", "base": "base",
            "bonus": "bonus", "as_of": "as of", "known_at": "known at", "rubric": "rubric",
            "unscored": "findings on clauses this rubric lacks", "cut": " (bounded)",
            "cap": " (capped)", "source_self": "self-evaluation", "source_city": "city verification",
-           "source": "source", "capped_at": " (capped at {})", "once": " (once)"},
+           "source": "source", "capped_at": " (capped at {})", "once": " (once)",
+           "bonus_cap": "bonus, cap", "bj": " (Beijing time)"},
 }
 GRADES_EN = {"优秀": "excellent", "良好": "good", "合格": "pass", "不合格": "fail"}
 
@@ -40,7 +42,8 @@ def render_board(board: Scoreboard, lang: str = "zh") -> str:
     L = LABELS[lang]
     rows = [[str(s.rank), s.town, num(s.total), grade_text(s.grade, lang),
              ", ".join(s.vetoes)] for s in board.towns]
-    head = escaped(f"{board.period}  {L['as_of']} {board.as_of}  {L['known_at']} {board.known_at}")
+    head = escaped(f"{board.period}  {L['as_of']} {board.as_of}  {L['known_at']} "
+                   f"{beijing(board.known_at)}{L['bj']}")
     return head + "\n" + table([L["rank"], L["town"], L["total"], L["grade"], L["veto"]], rows)
 
 
@@ -69,9 +72,11 @@ def render_card(card: ScoreCard, rubric: Rubric | None = None, lang: str = "zh")
             change += L["cap"] if ind.bonus else L["cut"]
         basis = "; ".join(f"{line.clause} {num(line.amount)}{_qualifier(line, L)} ← "
                           f"{', '.join(line.events)}" for line in ind.lines)
-        rows.append([ind.id, name, num(ind.points), change, num(ind.score), basis])
+        points = f"{L['bonus_cap']} {num(ind.points)}" if ind.bonus else num(ind.points)
+        rows.append([ind.id, name, points, change, num(ind.score), basis])
     src = L["source_self"] if card.source == "self" else L["source_city"]
-    head = [f"{card.town}  {card.period}  {L['as_of']} {card.as_of}  {L['known_at']} {card.known_at}",
+    head = [f"{card.town}  {card.period}  {L['as_of']} {card.as_of}  {L['known_at']} "
+            f"{beijing(card.known_at)}{L['bj']}",
             f"{L['rubric']} {card.rubric_id} (sha256 {card.rubric_sha256[:12]}…)  {L['source']} {src}"]
     head = [escaped(line) for line in head]
     foot = [f"{L['base']} {num(card.base)}  {L['bonus']} {num(card.bonus)}  "

@@ -26,6 +26,38 @@ def pad(text: str, cols: int, right: bool = False) -> str:
     return gap + text if right else text + gap
 
 
+def beijing(stamp: str | None, up: bool = False) -> str:
+    """A ledger timestamp (UTC text) as people in China read it: Beijing time to the
+    second (``up=True`` rounds a fraction up). JSON output, and a publication receipt,
+    keep the exact UTC text, which is what reproduces a card.
+
+    >>> beijing("2017-05-08T02:00:00.000005Z"), beijing("2017-05-08T02:00:00.5Z", up=True)
+    ('2017-05-08 10:00:00', '2017-05-08 10:00:01')
+    """
+    if not stamp:
+        return ""
+    from datetime import datetime, timedelta, timezone
+    try:
+        t = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return stamp
+    t = t.astimezone(timezone(timedelta(hours=8)))
+    if up and t.microsecond:
+        t += timedelta(seconds=1)
+    return t.replace(microsecond=0).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def plural(n: int, word: str, lang: str = "en") -> str:
+    """``1 working day``, ``2 working days``; Chinese has one form (``2 个工作日``).
+
+    >>> plural(1, "working day"), plural(4, "working day"), plural(4, "working day", "zh")
+    ('1 working day', '4 working days', '4 个工作日')
+    """
+    if lang == "zh":
+        return f"{n} " + {"working day": "个工作日", "event": "条事件"}.get(word, word)
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
 def num(d: Decimal | int | None) -> str:
     """A number as people write it: exact, no exponent, no trailing zeros (one rule for
     every terminal text, rubric trees included).

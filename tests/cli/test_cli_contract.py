@@ -179,27 +179,29 @@ def test_head_and_verify(db):
 
 
 def test_import_error_one_line_and_nothing_appended(tmp_path):
+    # English (--lang en) so the test reads the contract's words; tests/cli/test_messages.py
+    # checks the Chinese default
     path = tmp_path / "e.db"
     good = jsonl(tmp_path / "good.jsonl", [adopt(id="a"), town(id="t")])
     assert run_cli("--db", path, "import", good).returncode == 0
     before = run_cli("--db", path, "head").stdout_text
     bad = jsonl(tmp_path / "bad.jsonl", [finding("B06.1", id="ok-1"),
                                           finding("A04.1", "2017-07-30", id="bad-1")])
-    proc = run_cli("--db", path, "import", bad)
+    proc = run_cli("--db", path, "--lang", "en", "import", bad)
     line = assert_one_error_line(proc, 1)
     assert re.search(r"\bline 2\b", line) and "occurred_on" in line, line
     assert run_cli("--db", path, "head").stdout_text == before
     # malformed JSON, on line 1
     broken = tmp_path / "broken.jsonl"
     broken.write_text('{"type": "town", "id": \n', encoding="utf-8")
-    line = assert_one_error_line(run_cli("--db", path, "import", broken), 1)
+    line = assert_one_error_line(run_cli("--db", path, "--lang", "en", "import", broken), 1)
     assert re.search(r"\bline 1\b", line)
     # CSV with the error on line 3
     csvf = tmp_path / "bad.csv"
     csvf.write_text("type,id,town,period,clause,occurred_on,quantity\n"
                     f"finding,c-1,{TOWN},2017,B06.1,2017-03-01,2\n"
                     f"finding,c-2,{TOWN},2017,B06.1,2017-03-01,-1\n", encoding="utf-8")
-    line = assert_one_error_line(run_cli("--db", path, "import", csvf), 1)
+    line = assert_one_error_line(run_cli("--db", path, "--lang", "en", "import", csvf), 1)
     assert re.search(r"\bline 3\b", line) and "quantity" in line, line
     assert run_cli("--db", path, "head").stdout_text == before
     # re-import of the identical file: a no-op, exit 0, head unchanged

@@ -39,7 +39,7 @@ def test_demo_rebuilds_its_own_ledger_but_never_another_file(tmp_path):
     with ledger.open(other) as lg:
         lg.append([{"type": "adopt", "id": "a", "period": "2017", "rubric": "taicang-2017"}])
     before = other.read_bytes()
-    refused = run(tmp_path, "--db", "mine.db", "demo")
+    refused = run(tmp_path, "--db", "mine.db", "--lang", "en", "demo")
     assert refused.returncode == 1 and refused.stderr.startswith("error:")
     assert "not a demo ledger" in refused.stderr
     assert other.read_bytes() == before

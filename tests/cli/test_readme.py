@@ -2,6 +2,7 @@
 
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -21,10 +22,21 @@ def shell_commands() -> list[str]:
     for block in blocks("bash"):
         for line in block.splitlines():
             for part in line.split("&&"):
-                part = part.strip()
+                part = part.split("  #")[0].strip()
                 if part.startswith("python -m ledger"):
                     commands.append(part)
     return commands
+
+
+def expected_errors() -> dict[str, str]:
+    """Commands the README shows failing: the line after them is ``# error: ...``."""
+    found = {}
+    for block in blocks("bash"):
+        lines = block.splitlines()
+        for line, after in zip(lines, lines[1:]):
+            if after.startswith("# error: "):
+                found[line.split("  #")[0].strip()] = after[2:]
+    return found
 
 
 def test_readme_opens_with_the_two_commands():
@@ -50,7 +62,12 @@ def test_shell_lines_run(command, tmp_path_factory):
     if not (work / "demo.db").exists():
         subprocess.run([sys.executable, "-m", "ledger", "demo"], cwd=work, check=True,
                        capture_output=True)
+        shutil.copytree(README.parent / "examples", work / "examples")
     line = command.replace("python -m ledger", f"{shlex.quote(sys.executable)} -m ledger", 1)
     result = subprocess.run(["bash", "-c", line], cwd=work, capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
+    error = expected_errors().get(command)
+    if error is not None:  # the README shows this error line: it must be exactly that
+        assert result.returncode == 1 and result.stderr.strip() == error, result.stderr
+        return
+    assert result.returncode == 0, result.stderr

@@ -78,15 +78,22 @@ def test_xlsx_scoreboard_sheet_equals_the_scoreboard(demo):
     wb = openpyxl.load_workbook(tmp / "report.xlsx")
     assert wb.sheetnames == ["总表"] + [s.town for s in board.towns]
     ws = wb["总表"]
-    assert [c.value for c in ws[1][:5]] == ["名次", "镇（区、街道）", "总分", "等次", "一票否决"]
-    assert ws.freeze_panes == "A2"
-    rows = [r for r in ws.iter_rows(min_row=2, max_col=5, values_only=True) if r[0] is not None]
+    # row 1: the title (issue 15, item 9); row 2: the header
+    assert ws["A1"].value == "2017 年度 评价结果总表"
+    assert [c.value for c in ws[2][:5]] == ["名次", "镇（区、街道）", "总分", "等次", "一票否决"]
+    assert ws.freeze_panes == "A3"
+    rows = [r for r in ws.iter_rows(min_row=3, max_col=5, values_only=True) if r[0] is not None]
     assert len(rows) == len(board.towns) == 8
     for (rank, town, total, grade, vetoes), s in zip(rows, board.towns, strict=True):
         assert isinstance(total, (int, float)) and isinstance(rank, int)
         assert (rank, town, D(total), grade) == (s.rank, s.town, s.total, s.grade)
-        assert (vetoes or "") == "、".join(s.vetoes)
-    assert ws["C2"].number_format == "0.0#"
+        # the veto's reason (clause and sentence), not its event id (issue 15, item 9)
+        tree = lg.explain(s.town, "2017", known_at=board.known_at)
+        assert (vetoes or "") == "；".join(
+            f"{v['clause']} {v['text']}" + (f"（{v['note']}）" if v["note"] else "")
+            for v in tree["vetoes"])
+        assert not s.vetoes or s.vetoes[0] not in vetoes
+    assert ws["C3"].number_format == "0.0#"
 
 
 def test_xlsx_town_sheets_add_up_to_the_cards(demo):
@@ -95,9 +102,10 @@ def test_xlsx_town_sheets_add_up_to_the_cards(demo):
     rubric = lg.scoring_rubric(PERIOD, KNOWN)
     for s in board.towns:
         card, ws = s.card, wb[s.town]
-        assert [c.value for c in ws[1]] == CARD_HEADERS and ws.freeze_panes == "A2"
-        labels = {ws.cell(row=r, column=1).value: r for r in range(2, ws.max_row + 1)}
-        indicator_rows = range(2, labels["基本分"])
+        assert ws["A1"].value == f"{s.town} 2017 年度考核评分表"   # whose page it is
+        assert [c.value for c in ws[2]] == CARD_HEADERS and ws.freeze_panes == "A3"
+        labels = {ws.cell(row=r, column=1).value: r for r in range(3, ws.max_row + 1)}
+        indicator_rows = range(3, labels["基本分"])
         assert len(indicator_rows) == len(rubric.indicators)
         cut = [ws.cell(row=r, column=5).value for r in indicator_rows]
         assert all(v is None or isinstance(v, (int, float)) for v in cut)
@@ -118,7 +126,7 @@ def test_xlsx_basis_quotes_the_rubric_and_names_the_events(demo):
     ws = openpyxl.load_workbook(tmp / "report.xlsx")["沙溪镇"]
     card = next(s.card for s in board.towns if s.town == "沙溪镇")
     basis = {ws.cell(row=r, column=2).value: ws.cell(row=r, column=7).value
-             for r in range(2, 2 + len(rubric.indicators))}
+             for r in range(3, 3 + len(rubric.indicators))}
     for ind in card.indicators:
         name = next(i.name for i in rubric.indicators if i.id == ind.id)
         for line in ind.lines:
@@ -133,7 +141,7 @@ def test_xlsx_widths_fit_and_long_columns_wrap(demo):
     widths = {k: v.width for k, v in ws.column_dimensions.items()}
     assert all(6 <= w <= 60 for w in widths.values())
     assert widths["C"] == widths["G"] == 60 and widths["B"] >= 2 * len("社会力量介入社会救助")
-    assert ws["C3"].alignment.wrap_text and ws["G3"].alignment.wrap_text
+    assert ws["C4"].alignment.wrap_text and ws["G4"].alignment.wrap_text
 
 
 # -- CSV ------------------------------------------------------------------------------------
@@ -155,7 +163,8 @@ def test_csv_amounts_add_up_to_the_raw_card_sums(demo):
             got = sum((Decimal(r["amount"]) for r in mine if r["kind"] == kind), Decimal(0))
             assert got == sum((i.raw for i in s.card.indicators if i.bonus == bonus), Decimal(0))
         lines = [(ln.clause, ";".join(ln.events)) for i in s.card.indicators for ln in i.lines]
-        assert [(r["clause"], r["events"]) for r in mine if r["kind"] != "veto"] == lines
+        assert [(r["clause"], r["events"]) for r in mine
+                if r["kind"] not in ("veto", "total")] == lines
         assert [r["events"] for r in mine if r["kind"] == "veto"] == list(s.card.vetoes)
 
 
@@ -249,7 +258,9 @@ def test_html_is_self_contained_chinese_and_printable(demo):
     assert "@page { size: A4; margin: 15mm }" in text and "page-break-before: always" in text
     assert "display: table-header-group" in text
     check_totals(text, board)
-    assert text.count("<svg") == text.count("<polyline") == len(board.towns)
+    assert text.count("<polyline") == len(board.towns)   # one line chart a town
+    # and the bar charts (issue 15, item 10): the scoreboard, each town's losses, self vs city
+    assert text.count('<svg class="chart"') == 1 + 2 * len(board.towns)
     # contract v2: the default as_of is 2018-02-28, so 14 month ends (2017-01 … 2018-02)
     assert len(re.findall(r"<circle ", text)) == 14 * len(board.towns)
     rubric = lg.scoring_rubric(PERIOD, KNOWN)
@@ -338,7 +349,7 @@ def test_cli_export_command(demo, tmp_path, capsys):
     assert main(["--db", db, "export", "--period", PERIOD, "--format", "xlsx", "-o", str(out),
                  "--known-at", KNOWN]) == 0
     assert capsys.readouterr().out.strip() == str(out)
-    total = openpyxl.load_workbook(out)["总表"]["C2"].value
+    total = openpyxl.load_workbook(out)["总表"]["C3"].value
     assert D(total) == board.towns[0].total
     assert main(["--db", db, "export", "--period", PERIOD, "--format", "pdf", "-o",
                  str(tmp_path / "x.pdf")]) == 2

@@ -164,7 +164,7 @@ def test_reproduce_uses_the_rubric_in_the_ledger_not_the_file_on_disk(tmp_path):
     rubric.write_text(rubric.read_text(encoding="utf-8").replace(
         'id = "B06.1"', 'id = "B06.1"\nnote = "changed on disk"'), encoding="utf-8")
     rubric.unlink()  # gone altogether: the ledger holds the text
-    result = subprocess.run([sys.executable, "-m", "ledger", "--db", str(path), "reproduce",
+    result = subprocess.run([sys.executable, "-m", "ledger", "--db", str(path), "--lang", "en", "reproduce",
                              pub.id], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert pub.sha256 in result.stdout
@@ -184,7 +184,7 @@ def test_reproduce_fails_loudly_when_the_events_changed(tmp_path):
                  "'\"quantity\":5') WHERE id = 'h1'")
     conn.commit()
     conn.close()
-    result = subprocess.run([sys.executable, "-m", "ledger", "--db", str(path), "reproduce",
+    result = subprocess.run([sys.executable, "-m", "ledger", "--db", str(path), "--lang", "en", "reproduce",
                              pub.id], capture_output=True, text=True)
     assert result.returncode == 1 and result.stderr.startswith("error:")
     assert "does not reproduce" in result.stderr

@@ -218,7 +218,7 @@ def test_writer_meets_a_held_lock_with_a_clear_error_and_the_cli_waits(tmp_path)
     locker = Child([PY, WORKERS, "locker", db, 3], cwd=ROOT)
     try:
         assert locker.wait_for("locked", 60), locker.describe()
-        cli = Child([PY, "-m", "ledger", "--db", db, "import", path], cwd=ROOT)
+        cli = Child([PY, "-m", "ledger", "--db", db, "--lang", "en", "import", path], cwd=ROOT)
         with ledger.open(db, timeout=0.5) as lg:
             t = time.monotonic()
             with pytest.raises(LedgerError, match="locked.*nothing was written"):

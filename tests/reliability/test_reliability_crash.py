@@ -119,7 +119,7 @@ def assert_cards_equal_replay(lg, town: str, where: str) -> None:
 
 
 def cli_import(db: Path, path: Path) -> str:
-    r = subprocess.run([PY, "-m", "ledger", "--db", str(db), "import", str(path)],
+    r = subprocess.run([PY, "-m", "ledger", "--db", str(db), "--lang", "en", "import", str(path)],
                        capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert r.returncode == 0, f"re-run failed: {r.stderr}"
     assert r.stderr == ""
@@ -147,7 +147,7 @@ def crash_import_trials(tmp_path: Path, f: ImportFile, trials: int) -> list[dict
         mode = "cli" if rng.random() < 0.3 else "worker"
         delay = kill_delay(rng, f.seconds)
         if mode == "cli":
-            child = Child([PY, "-m", "ledger", "--db", db, "import", f.path], cwd=ROOT)
+            child = Child([PY, "-m", "ledger", "--db", db, "--lang", "en", "import", f.path], cwd=ROOT)
             delay += f.startup
         else:
             child = Child([PY, WORKERS, "import", db, f.path], cwd=ROOT)

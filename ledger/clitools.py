@@ -1,0 +1,107 @@
+"""The command line's plumbing, beside :mod:`ledger.cli`: the language of messages, the
+`error:` line (in Chinese unless ``--lang en``, via :mod:`ledger.text.messages`), options every
+command accepts (``--db``, ``--lang``), a warning for a future ``--known-at``, and a quiet
+exit when the reader of stdout has gone (``| head``).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ledger.errors import LedgerError
+
+
+_LANG: list[str] = []  # the running command line's language, set by ledger.cli.main
+
+
+def set_lang(lang: str) -> str:
+    _LANG[:] = [lang]
+    return lang
+
+
+def current_lang() -> str:
+    return _LANG[0] if _LANG else lang_of(sys.argv[1:])
+
+
+def say(zh: str, en: str) -> str:
+    """A status line in the language of the command line's --lang (Chinese by default)."""
+    return en if current_lang() == "en" else zh
+
+
+def not_future(ctx, _param, value):
+    """A --known-at in the future is warned about: the ledger at that moment does not
+    exist yet, so a card computed for it cannot be reproduced later."""
+    if value is None:
+        return value
+    from datetime import datetime, timezone
+    from ledger.dates.timeparse import parse_known_at
+    try:
+        when = parse_known_at(value)
+    except LedgerError:
+        return value  # the command's own error says what is wrong
+    if when > datetime.now(timezone.utc):
+        from ledger.text.messages import translate
+        lang = current_lang()
+        click.echo("warning: " + translate(
+            f"known_at {value} is in the future (a future state of the ledger cannot be "
+            f"reproduced; give a moment up to now)", lang), err=True)
+    return value
+
+
+def set_db(ctx, _param, value):
+    if value is not None:
+        ctx.find_root().obj["db"] = value
+
+
+def everywhere(group: click.Group) -> None:
+    """``--db`` is also accepted after the subcommand (``score --db demo.db …``), and
+    ``--lang`` on every command (it sets the language of the error line too)."""
+    for cmd in group.commands.values():
+        if isinstance(cmd, click.Group):
+            everywhere(cmd)
+            continue
+        names = {p.name for p in cmd.params}
+        if "db" not in names:
+            cmd.params.append(click.Option(["--db"], type=click.Path(dir_okay=False),
+                                           expose_value=False, callback=set_db,
+                                           help="The ledger file (as before the command)."))
+        if "lang" not in names:
+            cmd.params.append(click.Option(["--lang"], type=click.Choice(["zh", "en"]),
+                                           default="zh", expose_value=False,
+                                           help="Language of messages (zh or en)."))
+
+
+def error(message: str, lang: str) -> None:
+    """The one `error:` line, in the reader's language (ledger.text.messages)."""
+    from ledger.text.messages import translate
+    click.echo(f"error: {translate(one_line(message), lang)}", err=True)
+
+
+def lang_of(args: list[str]) -> str:
+    """``--lang en`` anywhere on the line (or LEDGER_LANG=en) makes errors English."""
+    import os
+    for i, a in enumerate(args):
+        if a == "--lang" and i + 1 < len(args):
+            return args[i + 1]
+        if a.startswith("--lang="):
+            return a.split("=", 1)[1]
+    return os.environ.get("LEDGER_LANG", "zh")
+
+
+def quiet_stdout() -> None:
+    import os
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def one_line(message: str) -> str:
+    """One line, whatever the message holds: newlines and other controls escaped (``\\n``),
+    so a name or note in a message can neither forge a line nor move the cursor."""
+    from ledger.text.escape import escaped
+    return escaped(message)
+
