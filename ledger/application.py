@@ -220,7 +220,8 @@ class Ledger:
 
     def _fresh_read_model(self) -> bool:
         """The read model, caught up with events other writers may have appended."""
-        if self._fast and readmodel.applied_seq(self.store.conn) < self._head_seq():
+        head = self._head_seq()  # first: the read model, read after it, is never behind
+        if self._fast and readmodel.applied_seq(self.store.conn) < head:  # an older writer's
             self._fast = self._ensure_read_model()
         return self._fast
 
