@@ -152,9 +152,9 @@ def ensure(store: EventStore) -> bool:
     conn = store.conn
     dialect = of(conn)
     head = store.head()
-    if _version(conn) == VERSION and applied_seq(conn) >= (head.seq if head else 0):
-        return True
     try:
+        if _version(conn) == VERSION and applied_seq(conn) >= (head.seq if head else 0):
+            return True
         with store.write():
             dialect.lock_writers(conn)  # what an append would write, no append writes twice
             if _version(conn) not in (0, VERSION):  # an older layout: start again
@@ -178,13 +178,18 @@ def ensure(store: EventStore) -> bool:
 
 def rebuild(store: EventStore) -> int:
     """Drop and rebuild the read model from the events; returns the events replayed."""
-    with store.write() as conn:
-        of(conn).lock_writers(conn)
-        kept = details.present(conn)
-        for table in ALL_TABLES:
-            conn.execute(f"DROP TABLE IF EXISTS {table}")
-        if kept:
-            details.create(conn)
+    dialect = of(store.conn)
+    try:
+        with store.write() as conn:
+            dialect.lock_writers(conn)
+            kept = details.present(conn)
+            for table in ALL_TABLES:
+                conn.execute(f"DROP TABLE IF EXISTS {table}")
+            if kept:
+                details.create(conn)
+    except dialect.errors() as exc:  # a role that may not drop them: nothing changed
+        raise LedgerError(f"cannot rebuild the read model of {store.path or 'the database'}: "
+                          f"{' '.join(str(exc).split())} (rebuild as the ledger's owner)") from None
     ensure(store)
     return applied_seq(store.conn)
 
