@@ -43,8 +43,8 @@ def apply_rows(conn: sqlite3.Connection, rows: Iterable[tuple]) -> None:
             out.append((seq, eid, etype, town, period, actor, d.get("note"),
                         _list(d.get("evidence")), d.get("reason"), _list(d.get("effects"))))
     if out:
-        of(conn).executemany(conn, "INSERT INTO rm_details (seq, id, type, town, period, actor, note, "
-                         "evidence, reason, effects) VALUES (?,?,?,?,?,?,?,?,?,?)", out)
+        of(conn).insert_many(conn, TABLE, ("seq", "id", "type", "town", "period", "actor", "note",
+                                           "evidence", "reason", "effects"), out)
 
 
 def create(conn: sqlite3.Connection) -> None:

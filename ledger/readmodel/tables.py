@@ -97,17 +97,18 @@ def apply_rows(conn: sqlite3.Connection, rows: list[tuple] | tuple,
         raise TamperError(f"event seq {seq} (id {eid!r}): its payload lacks or mistypes "
                           f"{exc}; the file was edited outside the ledger: run verify",
                           seq) from None
-    many = of(conn).executemany
+    dialect = of(conn)
+    many, insert = dialect.executemany, dialect.insert_many
     if findings:
-        many(conn, "INSERT INTO rm_findings (seq, id, town, period, clause, occurred_on, "
-                         "quantity, value, project, source, recorded_at) "
-                         "VALUES (?,?,?,?,?,?,?,?,?,?,?)", findings)
+        insert(conn, "rm_findings", ("seq", "id", "town", "period", "clause", "occurred_on",
+                                     "quantity", "value", "project", "source", "recorded_at"),
+               findings)
     if facts:
-        many(conn, "INSERT INTO rm_facts (seq, id, town, period, kind, subject, start, done, "
-                         "recorded_at) VALUES (?,?,?,?,?,?,?,?,?)", facts)
+        insert(conn, "rm_facts", ("seq", "id", "town", "period", "kind", "subject", "start",
+                                  "done", "recorded_at"), facts)
     if corrections:
-        many(conn, "INSERT INTO rm_corrections (seq, id, target, kind, quantity, value, "
-                         "recorded_at) VALUES (?,?,?,?,?,?,?)", corrections)
+        insert(conn, "rm_corrections", ("seq", "id", "target", "kind", "quantity", "value",
+                                        "recorded_at"), corrections)
         # mark the targets so a card only probes corrections where there are some; found by
         # their clustered key (an index on id would cost every insert more than it saves)
         seqs = (seq_lookup or (lambda ids: of(conn).seqs_of(conn, ids)))({ref for _, _, ref in touched})
