@@ -42,7 +42,8 @@ class Sqlite:
         return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
                             (name,)).fetchone() is not None
 
-    def event_rows(self, conn, after_seq: int = 0, before_seq: int | None = None) -> Iterator[tuple]:
+    def event_rows(self, conn, after_seq: int = 0,
+                   before_seq: int | None = None) -> Iterator[tuple]:
         return sqlite_rows.event_rows(conn, after_seq, before_seq)
 
     def seqs_of(self, conn, ids: Iterable[str]) -> dict[str, int]:
@@ -92,7 +93,8 @@ class Postgresql:
         return conn.execute("SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = "
                             "current_schema() AND tablename = %s", (name,)).fetchone() is not None
 
-    def event_rows(self, conn, after_seq: int = 0, before_seq: int | None = None) -> Iterator[tuple]:
+    def event_rows(self, conn, after_seq: int = 0,
+                   before_seq: int | None = None) -> Iterator[tuple]:
         from ledger.store import postgres
         return postgres.event_rows(conn, after_seq, before_seq)
 

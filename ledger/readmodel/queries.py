@@ -7,8 +7,8 @@ from datetime import date
 from decimal import Decimal
 
 from ledger.events import PaymentRecorded, ReportRecorded
-from ledger.readmodel.dialect import of
 from ledger.projections.evidence import Evidence, FindingLite, group
+from ledger.readmodel.dialect import of
 from ledger.rubric import Rubric
 
 

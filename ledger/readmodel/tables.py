@@ -8,7 +8,8 @@ They are a cache, never the truth: written in the same transaction as the
 events (through the store's ``on_chunk`` hook), rebuildable from the events at
 any time (:func:`rebuild`), caught up automatically when behind (a ledger
 written by another tool), and proven equal to a full replay by the tests.
-The store knows nothing of them.
+The store knows nothing of them. The same tables and SQL serve SQLite and PostgreSQL;
+:mod:`ledger.readmodel.dialect` holds the few differences.
 """
 
 from __future__ import annotations
@@ -111,7 +112,8 @@ def apply_rows(conn: sqlite3.Connection, rows: list[tuple] | tuple,
                                         "recorded_at"), corrections)
         # mark the targets so a card only probes corrections where there are some; found by
         # their clustered key (an index on id would cost every insert more than it saves)
-        seqs = (seq_lookup or (lambda ids: of(conn).seqs_of(conn, ids)))({ref for _, _, ref in touched})
+        lookup = seq_lookup or (lambda ids: dialect.seqs_of(conn, ids))
+        seqs = lookup({ref for _, _, ref in touched})
         marks = [(town, period, seqs[ref]) for town, period, ref in touched if ref in seqs]
         many(conn, MARK_SQL.format(table="rm_findings"), marks)
         many(conn, MARK_SQL.format(table="rm_facts"), marks)
