@@ -49,8 +49,7 @@ class Ledger:
 
     def __init__(self, path: str | Path, clock: Callable[[], datetime] | None = None,
                  timeout: float = 60.0, create: bool = True):
-        # a postgresql:// URL: the PostgreSQL store, cards replayed from its events (no
-        # read model there yet: it waits for the storage interface)
+        # a postgresql:// URL: the PostgreSQL store, with the same read model beside it
         self._pg = is_postgres_url(path)
         if not create and not self._pg and not Path(path).is_file():
             raise LedgerError(f"no ledger at {path} (import a file into it to create one)")
@@ -72,13 +71,15 @@ class Ledger:
         # What is wrong with the read model, if anything: cards are then replayed from the
         # events, and read commands say why (the read model never turns off silently)
         self.read_model_problem: str | None = None
-        if self._pg:  # no read model nor stored tree on PostgreSQL yet: cards are replayed
-            self._fast = False
-        else:
-            self._fast = self._ensure_read_model()
+        self._fast = self._ensure_read_model()
+        if self.store.dialect == "sqlite":
             self.store.listeners.append(readmodel.on_chunk)
-            if tree.prepare(self.store.conn):  # the Merkle tree over the chain
+            if tree.prepare(self.store.conn):  # the Merkle tree over the chain (SQLite's)
                 self.store.listeners.append(tree.on_chunk)
+        elif self._fast:
+            # a role that may not write the read model still appends: its cards are
+            # replayed, and whoever next writes the read model catches it up
+            self.store.listeners.append(readmodel.on_chunk)
 
     def _ensure_read_model(self) -> bool:
         try:
@@ -141,6 +142,8 @@ class Ledger:
         """Rebuild the read model from the events; returns what was wrong with it."""
         found = rebuild_read_model(self.store)
         self._fast = self._ensure_read_model()
+        if self._fast and readmodel.on_chunk not in self.store.listeners:
+            self.store.listeners.append(readmodel.on_chunk)
         return found
 
     def events(self, *, type: str | Iterable[str] | None = None, town: str | None = None,
@@ -227,7 +230,8 @@ class Ledger:
 
     def _fresh_read_model(self) -> bool:
         """The read model, caught up with events other writers may have appended."""
-        if self._fast and readmodel.applied_seq(self.store.conn) < self._head_seq():
+        head = self._head_seq()  # first: the read model, read after it, is never behind
+        if self._fast and readmodel.applied_seq(self.store.conn) < head:  # an older writer's
             self._fast = self._ensure_read_model()
         return self._fast
 

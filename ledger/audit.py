@@ -30,12 +30,10 @@ def audit(store: EventStore, digest: str | None = None) -> int:
     event count, or raises :class:`TamperError` naming what was found first."""
     count = store.verify(digest)
     check_events(store)
-    if store.dialect != "sqlite":
-        # PostgreSQL keeps no derived tables yet, and checks its own guards and schema in
-        # store.verify (the server's catalogue is its business)
-        return count
-    tree.verify_stored(store.conn)  # the Merkle tree built on the chain
-    check_schema(store)
+    if store.dialect == "sqlite":
+        # PostgreSQL keeps no Merkle tree, and checks its own guards in store.verify
+        tree.verify_stored(store.conn)  # the Merkle tree built on the chain
+        check_schema(store)
     found = readmodel_check.differences(store)
     if found:
         raise TamperError(f"{found[0]}: the read model does not match the events; "

@@ -31,3 +31,15 @@ def pg_url(pg_server) -> str:
     from support.pg import fresh_database
     with fresh_database(pg_server) as url:
         yield url
+
+
+# -- one ledger, on each backend (tests/support/backends.py) ---------------------------
+@pytest.fixture(params=["sqlite", "postgresql"])
+def ledger_url(request, tmp_path) -> str:
+    """Where a test's ledger lives: a SQLite file in ``tmp_path``, then a fresh
+    PostgreSQL database (``ledger.open`` takes either). A test that only makes sense on
+    one backend says so: ``@pytest.mark.parametrize("ledger_url", ["sqlite"], indirect=True)``."""
+    from support.backends import ledger_location
+    server = request.getfixturevalue("pg_server") if request.param == "postgresql" else None
+    with ledger_location(request.param, tmp_path, server) as url:
+        yield url

@@ -12,8 +12,9 @@ import sqlite3
 from itertools import zip_longest
 
 from ledger.readmodel import details
+from ledger.readmodel.dialect import of
 from ledger.readmodel.tables import SCHEMA, TABLES, VERSION, _version, applied_seq, apply_rows
-from ledger.store import EventStore, seqs_of
+from ledger.store import EventStore
 
 # each table walked in its clustered key's order, the same on both sides
 COMPARE_SQL = {"rm_findings": "SELECT * FROM rm_findings ORDER BY town, period, seq",
@@ -39,7 +40,13 @@ def own_objects(conn: sqlite3.Connection) -> dict[str, str | None]:
 def differences(store: EventStore) -> list[str]:
     """What differs between the read model in the file and one rebuilt from the events
     (empty: they are equal). A missing read model differs in nothing: it is rebuilt."""
+    with of(store.conn).snapshot(store.conn):  # writers may append meanwhile
+        return _differences(store)
+
+
+def _differences(store: EventStore) -> list[str]:
     conn = store.conn
+    dialect = of(conn)
     if _version(conn) == 0:
         return []
     if _version(conn) != VERSION:
@@ -60,8 +67,8 @@ def differences(store: EventStore) -> list[str]:
         if keep:
             details.create(fresh)
         chunk: list[tuple] = []
-        lookup = lambda ids: seqs_of(conn, ids)  # noqa: E731  (targets live in the ledger)
-        for row in store.rows(0, upto + 1):
+        lookup = lambda ids: dialect.seqs_of(conn, ids)  # noqa: E731  (targets live in the ledger)
+        for row in dialect.event_rows(conn, 0, upto + 1):
             chunk.append(row)
             if len(chunk) >= 5000:
                 apply_rows(fresh, chunk, keep_details=keep, seq_lookup=lookup)
@@ -83,9 +90,10 @@ def _first_difference(ledger: sqlite3.Connection, fresh: sqlite3.Connection,
     sql = COMPARE_SQL[table]
     try:
         have = ledger.execute(sql)
-    except sqlite3.OperationalError as exc:
-        return f"read-model table {table} cannot be read ({exc})"
+    except of(ledger).errors() as exc:
+        return f"read-model table {table} cannot be read ({' '.join(str(exc).split())})"
     for n, (a, b) in enumerate(zip_longest(have, fresh.execute(sql)), start=1):
+        a = None if a is None else tuple(a)
         if a != b:
             if a is None:
                 return f"read-model table {table} lacks the row for event {b[_id(table)]!r}"

@@ -12,6 +12,7 @@ import json
 import sqlite3
 from typing import Iterable
 
+from ledger.readmodel.dialect import of
 from ledger.store import mapper
 
 TABLE = "rm_details"
@@ -30,8 +31,7 @@ def _list(v) -> str | None:
 
 
 def present(conn: sqlite3.Connection) -> bool:
-    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
-                        (TABLE,)).fetchone() is not None
+    return of(conn).has_table(conn, TABLE)
 
 
 def apply_rows(conn: sqlite3.Connection, rows: Iterable[tuple]) -> None:
@@ -43,10 +43,10 @@ def apply_rows(conn: sqlite3.Connection, rows: Iterable[tuple]) -> None:
             out.append((seq, eid, etype, town, period, actor, d.get("note"),
                         _list(d.get("evidence")), d.get("reason"), _list(d.get("effects"))))
     if out:
-        conn.executemany("INSERT INTO rm_details (seq, id, type, town, period, actor, note, "
-                         "evidence, reason, effects) VALUES (?,?,?,?,?,?,?,?,?,?)", out)
+        of(conn).insert_many(conn, TABLE, ("seq", "id", "type", "town", "period", "actor", "note",
+                                           "evidence", "reason", "effects"), out)
 
 
 def create(conn: sqlite3.Connection) -> None:
     for sql in SCHEMA:
-        conn.execute(sql)
+        conn.execute(of(conn).table(sql))

@@ -8,7 +8,8 @@ They are a cache, never the truth: written in the same transaction as the
 events (through the store's ``on_chunk`` hook), rebuildable from the events at
 any time (:func:`rebuild`), caught up automatically when behind (a ledger
 written by another tool), and proven equal to a full replay by the tests.
-The store knows nothing of them.
+The store knows nothing of them. The same tables and SQL serve SQLite and PostgreSQL;
+:mod:`ledger.readmodel.dialect` holds the few differences.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from typing import Iterable
 
 from ledger.errors import LedgerError, ReadOnlyLedger, TamperError
 from ledger.readmodel import details
-from ledger.store import EventStore, event_rows, mapper, seqs_of
+from ledger.readmodel.dialect import execute, of
+from ledger.store import EventStore, mapper
 
 VERSION = 3  # bump when the tables change: an older read model is rebuilt
 # Clustered by (town, period, seq): a town's rows sit together in recording order, so a
@@ -52,7 +54,7 @@ _data = mapper.to_data
 def on_chunk(conn: sqlite3.Connection, rows: list[tuple]) -> None:
     """The store hook: catch up with events another writer left behind, then apply ``rows``."""
     if rows and applied_seq(conn) < rows[0][0] - 1:
-        _apply_all(conn, event_rows(conn, applied_seq(conn), rows[0][0]))
+        _apply_all(conn, of(conn).event_rows(conn, applied_seq(conn), rows[0][0]))
     apply_rows(conn, rows)
 
 
@@ -96,29 +98,34 @@ def apply_rows(conn: sqlite3.Connection, rows: list[tuple] | tuple,
         raise TamperError(f"event seq {seq} (id {eid!r}): its payload lacks or mistypes "
                           f"{exc}; the file was edited outside the ledger: run verify",
                           seq) from None
+    dialect = of(conn)
+    many, insert = dialect.executemany, dialect.insert_many
     if findings:
-        conn.executemany("INSERT INTO rm_findings (seq, id, town, period, clause, occurred_on, "
-                         "quantity, value, project, source, recorded_at) "
-                         "VALUES (?,?,?,?,?,?,?,?,?,?,?)", findings)
+        insert(conn, "rm_findings", ("seq", "id", "town", "period", "clause", "occurred_on",
+                                     "quantity", "value", "project", "source", "recorded_at"),
+               findings)
     if facts:
-        conn.executemany("INSERT INTO rm_facts (seq, id, town, period, kind, subject, start, done, "
-                         "recorded_at) VALUES (?,?,?,?,?,?,?,?,?)", facts)
+        insert(conn, "rm_facts", ("seq", "id", "town", "period", "kind", "subject", "start",
+                                  "done", "recorded_at"), facts)
     if corrections:
-        conn.executemany("INSERT INTO rm_corrections (seq, id, target, kind, quantity, value, "
-                         "recorded_at) VALUES (?,?,?,?,?,?,?)", corrections)
+        insert(conn, "rm_corrections", ("seq", "id", "target", "kind", "quantity", "value",
+                                        "recorded_at"), corrections)
         # mark the targets so a card only probes corrections where there are some; found by
         # their clustered key (an index on id would cost every insert more than it saves)
-        seqs = (seq_lookup or (lambda ids: seqs_of(conn, ids)))({ref for _, _, ref in touched})
+        lookup = seq_lookup or (lambda ids: dialect.seqs_of(conn, ids))
+        seqs = lookup({ref for _, _, ref in touched})
         marks = [(town, period, seqs[ref]) for town, period, ref in touched if ref in seqs]
-        conn.executemany(MARK_SQL.format(table="rm_findings"), marks)
-        conn.executemany(MARK_SQL.format(table="rm_facts"), marks)
+        many(conn, MARK_SQL.format(table="rm_findings"), marks)
+        many(conn, MARK_SQL.format(table="rm_facts"), marks)
     if keep_details if keep_details is not None else details.present(conn):
         details.apply_rows(conn, rows)
     if last is not None:
-        conn.execute("INSERT OR REPLACE INTO rm_state (key, value) VALUES ('applied_seq', ?)",
-                     (last,))
+        execute(conn, STATE_SQL, ("applied_seq", last))
 
 
+# an upsert both dialects read (SQLite since 3.24)
+STATE_SQL = ("INSERT INTO rm_state (key, value) VALUES (?, ?) "
+             "ON CONFLICT (key) DO UPDATE SET value = excluded.value")
 MARK_SQL = "UPDATE {table} SET corrected = 1 WHERE town = ? AND period = ? AND seq = ?"
 
 
@@ -127,14 +134,14 @@ def _text(v) -> str | None:
 
 
 def applied_seq(conn: sqlite3.Connection) -> int:
-    row = conn.execute("SELECT value FROM rm_state WHERE key = 'applied_seq'").fetchone()
+    row = execute(conn, "SELECT value FROM rm_state WHERE key = 'applied_seq'").fetchone()
     return row[0] if row else 0
 
 
 def _version(conn: sqlite3.Connection) -> int:
-    if not conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'rm_state'").fetchone()[0]:
+    if not of(conn).has_table(conn, "rm_state"):
         return 0
-    row = conn.execute("SELECT value FROM rm_state WHERE key = 'version'").fetchone()
+    row = execute(conn, "SELECT value FROM rm_state WHERE key = 'version'").fetchone()
     return row[0] if row else 1
 
 
@@ -146,37 +153,46 @@ def ensure(store: EventStore) -> bool:
     model never turns itself off silently.
     """
     conn = store.conn
+    dialect = of(conn)
     head = store.head()
-    if _version(conn) == VERSION and applied_seq(conn) >= (head.seq if head else 0):
-        return True
     try:
+        if _version(conn) == VERSION and applied_seq(conn) >= (head.seq if head else 0):
+            return True
         with store.write():
+            dialect.lock_writers(conn)  # what an append would write, no append writes twice
             if _version(conn) not in (0, VERSION):  # an older layout: start again
                 for table in ALL_TABLES:
                     conn.execute(f"DROP TABLE IF EXISTS {table}")
             for statement in SCHEMA.strip().split(";"):
                 if statement.strip():
-                    conn.execute(statement)
-            conn.execute("INSERT OR REPLACE INTO rm_state (key, value) VALUES ('version', ?)",
-                         (VERSION,))
-            _apply_all(conn, store.rows(after_seq=applied_seq(conn)))
+                    conn.execute(dialect.table(statement))
+            execute(conn, STATE_SQL, ("version", VERSION))
+            _apply_all(conn, dialect.event_rows(conn, applied_seq(conn)))
     except ReadOnlyLedger:
         return False
-    except sqlite3.OperationalError as exc:
-        if "readonly" in str(exc):
+    except dialect.errors() as exc:
+        if dialect.read_only(exc):
             return False
-        raise LedgerError(f"cannot bring the read model of {store.path} up to date: {exc}") from None
+        where = store.path or "the database"
+        raise LedgerError(f"cannot bring the read model of {where} up to date: "
+                          f"{' '.join(str(exc).split())}") from None
     return True
 
 
 def rebuild(store: EventStore) -> int:
     """Drop and rebuild the read model from the events; returns the events replayed."""
-    with store.write() as conn:
-        kept = details.present(conn)
-        for table in ALL_TABLES:
-            conn.execute(f"DROP TABLE IF EXISTS {table}")
-        if kept:
-            details.create(conn)
+    dialect = of(store.conn)
+    try:
+        with store.write() as conn:
+            dialect.lock_writers(conn)
+            kept = details.present(conn)
+            for table in ALL_TABLES:
+                conn.execute(f"DROP TABLE IF EXISTS {table}")
+            if kept:
+                details.create(conn)
+    except dialect.errors() as exc:  # a role that may not drop them: nothing changed
+        raise LedgerError(f"cannot rebuild the read model of {store.path or 'the database'}: "
+                          f"{' '.join(str(exc).split())} (rebuild as the ledger's owner)") from None
     ensure(store)
     return applied_seq(store.conn)
 
@@ -185,10 +201,11 @@ def enable_details(store: EventStore) -> None:
     """Keep :mod:`details` from now on, filled from every event so far."""
     ensure(store)
     with store.write() as conn:
+        of(conn).lock_writers(conn)
         if not details.present(conn):
             details.create(conn)
             chunk: list[tuple] = []
-            for row in store.rows(0, applied_seq(conn) + 1):
+            for row in of(conn).event_rows(conn, 0, applied_seq(conn) + 1):
                 chunk.append(row)
                 if len(chunk) >= 5000:
                     details.apply_rows(conn, chunk)

@@ -453,3 +453,28 @@ def _verify_part(job) -> tuple[tuple[int, str] | None, int]:
         return _verify_range(conn, lo, hi, prev, want)
     finally:
         conn.close()
+
+
+def event_rows(conn, after_seq: int = 0, before_seq: int | None = None) -> Iterator[tuple]:
+    """:func:`ledger.store.rows.event_rows` on PostgreSQL: rows a page at a time, by seq
+    (constant memory, and no cursor left open between the caller's own statements)."""
+    end = (1 << 62) if before_seq is None else before_seq
+    last = after_seq
+    while True:
+        page = conn.execute(f"{SELECT} WHERE seq > %s AND seq < %s ORDER BY seq LIMIT {PAGE}",
+                            (last, end)).fetchall()
+        yield from page
+        if len(page) < PAGE:
+            return
+        last = page[-1][0]
+
+
+def seqs_of(conn, ids: Iterable[str]) -> dict[str, int]:
+    """:func:`ledger.store.rows.seqs_of` on PostgreSQL: ``id -> seq`` for these ids."""
+    return dict(conn.execute("SELECT id, seq FROM events WHERE id = ANY(%s)", (list(ids),)))
+
+
+def lock_writers(conn) -> None:
+    """Take the appenders' lock (the ``ledger_head`` row) in the caller's transaction:
+    derived tables written outside an append then cannot race one."""
+    conn.execute("SELECT head_seq FROM ledger_lock_head()").fetchone()

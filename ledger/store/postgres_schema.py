@@ -192,6 +192,10 @@ def grant_application_role(conn, role: str, password: str | None = None) -> None
     conn.execute(sql.SQL("GRANT SELECT, INSERT ON events TO {}").format(ident))
     conn.execute(sql.SQL("GRANT SELECT ON ledger_head TO {}").format(ident))
     conn.execute(sql.SQL("GRANT EXECUTE ON FUNCTION ledger_lock_head() TO {}").format(ident))
+    # derived tables the owner creates later beside the events (the read model): the role
+    # keeps them in step with its appends, and can never drop them; verify checks them
+    conn.execute(sql.SQL("ALTER DEFAULT PRIVILEGES IN SCHEMA {} GRANT SELECT, INSERT, UPDATE "
+                         "ON TABLES TO {}").format(sql.Identifier(schema), ident))
 
 
 def check_guards(conn) -> None:

@@ -34,9 +34,9 @@ def f(fid, clause, day, **extra):
 
 
 @pytest.fixture
-def lg(tmp_path):
+def lg(ledger_url):
     clock = Clock()
-    with ledger.open(tmp_path / "audit.db", clock=clock) as lg:
+    with ledger.open(ledger_url, clock=clock) as lg:
         lg.clock_under_test = clock
         lg.append([{"type": "adopt", "id": "adopt", "period": "2017", "rubric": "taicang-2017"},
                    {"type": "town", "id": "t1", "name": T},
@@ -74,7 +74,8 @@ def test_explain_quotes_the_seed_and_traces_every_event(lg):
     # approved Fri 09-29, National Day week: the 5th working day is 10-12, paid 10-13
     assert (fact["start"], fact["deadline"], fact["done_on"]) == \
         ("2017-09-29", "2017-10-12", "2017-10-13")
-    text = subprocess.run([sys.executable, "-m", "ledger", "--db", str(lg.store.path), "explain",
+    where = str(lg.store.path or lg.store.url)  # a file, or a postgresql:// URL
+    text = subprocess.run([sys.executable, "-m", "ledger", "--db", where, "explain",
                            "--town", T, "--period", "2017"], capture_output=True, text=True)
     assert text.returncode == 0 and "「少一次公示每例扣0.1分」" in text.stdout
     assert "复核核减" in text.stdout and "2017-10-12" in text.stdout

@@ -1,13 +1,19 @@
-"""The read model is a cache: always equal to a full replay, rebuildable from the events."""
+"""The read model is a cache: always equal to a full replay, rebuildable from the events.
+
+Every test runs on both backends: a SQLite file, then a PostgreSQL database.
+"""
 
 from datetime import date, datetime, timedelta, timezone
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import ledger
 from ledger import readmodel
-from ledger.store import EventStore
+from ledger.store.backends import copy_ledger, open_store
+from ledger.store.postgres import is_postgres_url
+from support.backends import BACKENDS, ledger_location
 
 TOWNS = ["沙溪镇", "浏河镇"]
 CLAUSES = ["A01.2", "B06.1", "B07.1", "A03.1", "B04.2", "D02.1", "D02.3", "D01.1", "V1", "A04.1"]
@@ -51,11 +57,13 @@ steps = st.lists(st.tuples(
     st.integers(0, 12)), min_size=1, max_size=30)
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps=steps, cut=st.integers(0, 40), as_of=st.dates(date(2017, 1, 1), date(2018, 2, 28)))
-def test_read_model_card_equals_full_replay(tmp_path_factory, steps, cut, as_of):
-    path = tmp_path_factory.mktemp("rm") / "l.db"
-    with ledger.open(path, clock=Clock()) as lg:
+def test_read_model_card_equals_full_replay(request, tmp_path_factory, backend, steps, cut, as_of):
+    server = request.getfixturevalue("pg_server") if backend == "postgresql" else None
+    with ledger_location(backend, tmp_path_factory.mktemp("rm"), server) as where, \
+            ledger.open(where, clock=Clock()) as lg:
         setup(lg)
         made, batch = [], []
         for i, (kind, town, clause, day, qty, rate, source, delay) in enumerate(steps):
@@ -90,6 +98,7 @@ def test_read_model_card_equals_full_replay(tmp_path_factory, steps, cut, as_of)
                 lg.append(batch)
                 batch = []
         lg.append(batch)
+        assert lg.read_model_problem is None  # the cards below read the read model
         stamps = [e.recorded_at for e in lg.store.events()][len(TOWNS):]
         known = stamps[min(cut, len(stamps) - 1)]
         for town in TOWNS:
@@ -106,9 +115,12 @@ def tables(conn):
             for t in ("rm_findings", "rm_corrections", "rm_facts")}
 
 
-def test_rebuild_gives_the_same_tables(tmp_path):
+def test_rebuild_gives_the_same_tables(tmp_path, ledger_url):
     from ledger.demo import build_demo
     path = build_demo(tmp_path / "demo.db")
+    if is_postgres_url(ledger_url):
+        copy_ledger(str(path), ledger_url)  # the demo's very events, on PostgreSQL
+        path = ledger_url
     with ledger.open(path) as lg:
         before = tables(lg.store.conn)
         assert before["rm_findings"] and before["rm_corrections"] and before["rm_facts"]
@@ -117,13 +129,13 @@ def test_rebuild_gives_the_same_tables(tmp_path):
         lg.verify()
 
 
-def test_events_appended_without_the_read_model_are_caught_up(tmp_path):
-    path = tmp_path / "l.db"
+def test_events_appended_without_the_read_model_are_caught_up(tmp_path, ledger_url):
+    path = ledger_url
     with ledger.open(path) as lg:
         setup(lg)
         lg.append([finding(1, "沙溪镇", "B06.1", date(2017, 3, 1), 2, 100, "city")])
     # another tool appends through the bare store, which knows no read model
-    store = EventStore(path)
+    store = open_store(path)
     with ledger.open(tmp_path / "scratch.db") as scratch:
         setup(scratch)
         scratch.append([finding(2, "沙溪镇", "B06.1", date(2017, 4, 1), 3, 100, "city")])
@@ -140,8 +152,8 @@ def test_events_appended_without_the_read_model_are_caught_up(tmp_path):
         assert card == lg.score("沙溪镇", "2017", replay=True)
 
 
-def test_an_older_read_model_layout_is_rebuilt(tmp_path):
-    path = tmp_path / "l.db"
+def test_an_older_read_model_layout_is_rebuilt(ledger_url):
+    path = ledger_url
     with ledger.open(path) as lg:
         setup(lg)
         lg.append([finding(1, "沙溪镇", "B06.1", date(2017, 3, 1), 2, 100, "city")])

@@ -11,6 +11,7 @@ import uuid
 import pytest
 
 from ledger.cli import main
+from ledger.errors import LedgerError
 from ledger.store import NewEvent
 from ledger.store.backends import copy_ledger, init_db, open_store
 from support.backends import PostgresBackend
@@ -42,6 +43,37 @@ def test_the_application_role_appends_reads_and_verifies(app):
     assert [e.seq for e in store.events()] == [1, 2, 3, 4, 5]
     assert store.verify(str(store.head())) == 5
     store.close()
+
+
+SETUP = [{"type": "adopt", "id": "a1", "period": "2017", "rubric": "taicang-2017"},
+         {"type": "town", "id": "t1", "name": "沙溪镇"}]
+
+
+def b06(fid: str, quantity: int) -> dict:
+    return {"type": "finding", "id": fid, "town": "沙溪镇", "period": "2017",
+            "clause": "B06.1", "occurred_on": "2017-03-01", "quantity": quantity}
+
+
+def test_the_application_role_replays_cards_until_the_owner_makes_the_read_model(app):
+    import ledger
+    owner, url = app
+    with ledger.open(url) as lg:  # the role may not create tables: cards are replayed
+        lg.append(SETUP + [b06("f1", 2)])
+        assert lg.read_model_problem is not None
+        assert str(lg.score("沙溪镇", "2017").total) == "99.8"
+    with ledger.open(owner) as lg:  # the owner creates it, caught up with the role's events
+        assert lg.read_model_problem is None
+    with ledger.open(url) as lg:  # from then on the role keeps it in its appends
+        assert lg.read_model_problem is None
+        lg.append([b06("f2", 3), {"type": "retraction", "id": "x1", "finding": "f1",
+                                  "reason": "wrong"}])
+        card = lg.score("沙溪镇", "2017")
+        assert str(card.total) == "99.7" and card == lg.score("沙溪镇", "2017", replay=True)
+        assert lg.verify() == 5  # the read model equals a replay
+        with pytest.raises(LedgerError, match="rebuild as the ledger's owner"):  # not the role's
+            lg.rebuild()
+    with ledger.open(owner) as lg:
+        assert lg.rebuild() == [] and lg.verify() == 5
 
 
 @pytest.mark.parametrize("sql", [

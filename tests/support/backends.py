@@ -1,4 +1,5 @@
-"""The two stores behind one test interface, for tests/store/test_postgres*.py.
+"""The two stores behind one test interface, for tests/store/test_postgres*.py, and a
+ledger's location on either backend (the ``ledger_url`` fixture of tests/conftest.py).
 
 Each backend opens its store at one location, and tampers with it the way someone
 holding the database would: guards switched off, rows edited, guards back on exactly,
@@ -8,6 +9,7 @@ so that only the chain can tell.
 from __future__ import annotations
 
 import sqlite3
+from contextlib import contextmanager
 from pathlib import Path
 
 from ledger.store import GUARDS, EventStore, NewEvent
@@ -78,6 +80,22 @@ class PostgresBackend:
     def close(self) -> None:
         for store in self.opened:
             store.close()
+
+
+BACKENDS = ("sqlite", "postgresql")
+
+
+@contextmanager
+def ledger_location(kind: str, directory: Path, pg_server: str | None = None):
+    """A new ledger's location: ``directory/audit.db`` for ``"sqlite"``, for
+    ``"postgresql"`` a fresh schema in the test database on ``pg_server`` (dropped
+    afterwards; the ledger lives in the connection's current schema)."""
+    if kind == "sqlite":
+        yield str(Path(directory) / "audit.db")
+        return
+    from support.pg import fresh_schema
+    with fresh_schema(pg_server) as url:
+        yield url
 
 
 # -- helpers the backend-parametrised tests share -------------------------------------

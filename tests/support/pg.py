@@ -89,3 +89,20 @@ def fresh_database(url: str):
     finally:
         with admin(url) as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@contextmanager
+def fresh_schema(url: str):
+    """A new, empty schema in the server's test database for one test, named by the URL
+    (``options=-csearch_path=…``: the ledger lives in the connection's current schema);
+    dropped afterwards. Several times cheaper than a database, for the many tests that
+    run on both backends."""
+    name = f"ledger_s_{uuid.uuid4().hex[:12]}"
+    with admin(url) as conn:
+        conn.execute(f"CREATE SCHEMA {name}")
+    base, sep, query = url.partition("?")
+    try:
+        yield f"{base}?{query + '&' if query else ''}options=-csearch_path%3D{name}"
+    finally:
+        with admin(url) as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")

@@ -8,7 +8,8 @@
     python tests/support/pg_workers.py reader URL SECONDS
         Prints "ready", waits for stdin, then for SECONDS reads the whole ledger again and
         again: every snapshot must be seq 1..N with each prev_hash the previous hash and
-        N the head; computes 沙溪镇's 2017 card each time (the parent registered it) and
+        N the head; computes 沙溪镇's 2017 card each time (the parent registered it; from the read
+        model, caught up with the bare writers', and equal to a replay) and
         verifies the chain every few reads. Prints "bad WHAT" on a violation
         and "read K" (snapshots read) at the end.
 
@@ -74,9 +75,12 @@ def reader(url: str, seconds: str) -> None:
             say(f"bad head {head.seq} beyond the {len(events)} events read after it")
         if reads % 5 == 0:
             store.verify()
-        card = lg.score("沙溪镇", "2017")
+        card = lg.score("沙溪镇", "2017")  # from the read model, caught up with the writers
         if card.known_at > store.last_recorded_at():
             say("bad card known_at beyond the ledger")
+        if lg.read_model_problem or card.to_dict() != lg.score(
+                "沙溪镇", "2017", known_at=card.known_at, replay=True).to_dict():
+            say(f"bad read-model card ({lg.read_model_problem or 'differs from replay'})")
         reads += 1
     lg.close()
     say(f"read {reads}")

@@ -177,8 +177,9 @@ class Env:
 
 
 @pytest.fixture
-def env(tmp_path):
-    e = Env(tmp_path / "audit.db")
+def env(ledger_url):
+    """A ledger with the bundled rubric and one town, on each backend in turn."""
+    e = Env(ledger_url)
     yield e
     e.close()
 

@@ -20,8 +20,8 @@ ADOPT = {"type": "adopt", "id": "a", "period": "2017", "rubric": "taicang-2017"}
 
 
 @pytest.fixture()
-def lg(tmp_path):
-    with ledger.open(tmp_path / "names.db") as lg:
+def lg(ledger_url):
+    with ledger.open(ledger_url) as lg:
         lg.append([ADOPT, {"type": "town", "id": "t1", "name": TOWN}])
         yield lg
 
@@ -76,6 +76,7 @@ def test_findings_and_facts_name_the_town_as_registered_and_lookups_normalise(lg
                     "report": "月报\u202e01", "due_on": "2017-01-10"}])
 
 
+@pytest.mark.parametrize("ledger_url", ["sqlite"], indirect=True)  # SQLite's reader, raw
 def test_the_hot_path_and_the_general_road_agree_on_names(lg):
     conn = lg.store.conn
     for town in (TOWN, TOWN + " ", "\u3000" + TOWN, TOWN + "\u200b", "\u202e" + TOWN):

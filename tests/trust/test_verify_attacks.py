@@ -1,5 +1,8 @@
 """Attacks on a real ledger file with plain sqlite3: each one makes ``verify`` fail naming
-what it found, or leaves every printed score equal to a full replay (issue: trust)."""
+what it found, or leaves every printed score equal to a full replay (issue: trust).
+
+The attacks on the read model that are not about a file run on PostgreSQL too, made
+there the way its owner could (plain SQL on the derived tables)."""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ import pytest
 import ledger
 from ledger.errors import LedgerError, TamperError
 from ledger.store import EventStore, GUARDS, NewEvent, chain
+from ledger.store.postgres import is_postgres_url
 from support.forge import forge_append, rewrite, sql
 from support.scoring import Clock, adopt, finding, town
 
@@ -25,7 +29,25 @@ T = "沙溪镇"
 @pytest.fixture
 def path(tmp_path):
     """Two towns; 沙溪镇 has three findings, the last recorded in September."""
-    db = tmp_path / "audit.db"
+    return made(tmp_path / "audit.db")
+
+
+@pytest.fixture
+def anywhere(ledger_url):
+    """The same ledger as ``path``, on each backend in turn."""
+    return made(ledger_url)
+
+
+def edit(where, statement: str) -> None:
+    """Plain SQL on the ledger, as whoever holds the file or owns the database."""
+    if not is_postgres_url(str(where)):
+        return sql(where, statement)
+    import psycopg
+    with psycopg.connect(str(where), autocommit=True) as conn:
+        conn.execute(statement)
+
+
+def made(db):
     with ledger.open(db, clock=Clock("2017-03-02T00:00:00Z")) as lg:
         lg.append([adopt(id="adopt"), town(T, id="t1"), town("城厢镇", id="t2"),
                    finding("B06.1", "2017-03-01", id="f1", quantity=3),
@@ -55,9 +77,10 @@ def replayed_total(db) -> str:
 
 
 # -- 1. the read model ------------------------------------------------------------------
-def test_deleting_a_towns_read_model_rows_fails_verify_and_rebuild_says_what_it_found(path):
+def test_deleting_a_towns_read_model_rows_fails_verify_and_rebuild_says_what_it_found(anywhere):
+    path = anywhere
     truth = replayed_total(path)
-    sql(path, "DELETE FROM rm_findings WHERE town = '沙溪镇'")
+    edit(path, "DELETE FROM rm_findings WHERE town = '沙溪镇'")
     assert "read model does not match the events" in one_error(cli("--db", str(path), "verify"))
     with ledger.open(path) as lg:
         with pytest.raises(LedgerError, match="read model disagrees with the events"):
@@ -94,11 +117,13 @@ def test_objects_the_ledger_did_not_create_fail_verify(path, extra):
             lg.verify()
 
 
-def test_reproduce_and_the_cli_agree_with_replay_after_the_read_model_is_forged(path):
+def test_reproduce_and_the_cli_agree_with_replay_after_the_read_model_is_forged(anywhere):
+    path = anywhere
     with ledger.open(path) as lg:
         pub = lg.publish("2017", town=T)
-    sql(path, "UPDATE rm_findings SET quantity = 1 WHERE id = 'f1'")
+    edit(path, "UPDATE rm_findings SET quantity = 1 WHERE id = 'f1'")
     assert cli("--db", str(path), "reproduce", pub.id).returncode == 0
+    assert "read model does not match the events" in one_error(cli("--db", str(path), "verify"))
 
 
 # -- 2. recorded_at ----------------------------------------------------------------------
