@@ -15,9 +15,9 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, cast
 
 from ledger import readmodel
 from ledger.audit import audit, rebuild as rebuild_read_model
@@ -38,7 +38,7 @@ from ledger.publishing import (
     reproduction,
 )
 from ledger.rubric import Rubric, load_rubric_text, resolve_rubric
-from ledger.store import EventStore, Head, format_timestamp, mapper, tree
+from ledger.store import EventStore, Head, Recorder, format_timestamp, mapper, tree
 from ledger.importing.names import normalise_name
 from ledger.store.postgres import PostgresEventStore, is_postgres_url
 from ledger.suggest import closest, did_you_mean, simplified
@@ -58,12 +58,14 @@ class Ledger:
             raise LedgerError(f"{path} is an empty file, not an audit ledger")
         self.notes: list[str] = []  # what a person should know about how it was opened
         try:
-            self.store = (PostgresEventStore(path, clock=clock, timeout=timeout, create=create)
-                          if self._pg else EventStore(path, clock=clock, timeout=timeout))
+            self.store: Recorder = cast(Recorder, (
+                PostgresEventStore(str(path), clock=clock, timeout=timeout, create=create)
+                if self._pg else EventStore(path, clock=clock, timeout=timeout)))
         except LedgerError as exc:
             if create or self._pg or not _read_only_place(exc):
                 raise
-            self.store = EventStore(path, clock=clock, timeout=timeout, immutable=True)
+            self.store = cast(Recorder, EventStore(path, clock=clock, timeout=timeout,
+                                                   immutable=True))
             self.notes.append(f"{path} is on read-only media: opened read-only, as it is")
         self.clock = self.store.clock
         self._rubrics: dict[str, Rubric] = {}  # by adoption id: events never change
@@ -347,6 +349,7 @@ class Ledger:
         pub = mapper.to_event(stored)
         q = self.query(pub.period, pub.as_of, pub.known_at)
         check_rubric(pub, q)
+        result: ScoreCard | Scoreboard
         if pub.town is None:
             result = rank(q.period, q.as_of, q.known_at,
                           [self.card(t, q, replay=True) for t in self.towns(q.known_at)],
@@ -363,7 +366,8 @@ class Ledger:
             # "Now" is the moment the ledger last changed: every event recorded at or
             # before it is committed, while one being written right now may carry an
             # earlier clock reading than ours. So the card is reproducible exactly.
-            return self.store.last_recorded_at() or format_timestamp(self.clock())
+            now = (self.clock or (lambda: datetime.now(timezone.utc)))()
+            return self.store.last_recorded_at() or format_timestamp(now)
         return format_timestamp(parse_known_at(known_at))
 
     def scoring_rubric(self, period: str, known_at=None, rubric=None) -> Rubric:

@@ -22,10 +22,10 @@ from ledger.errors import LedgerError, TamperError
 from ledger.exports.views import VIEWS
 from ledger.readmodel import check as readmodel_check
 from ledger.rubric import load_rubric_text
-from ledger.store import COLUMNS, EventStore, StoredEvent, mapper, tree
+from ledger.store import COLUMNS, EventStore, Recorder, StoredEvent, mapper, tree
 
 
-def audit(store: EventStore, digest: str | None = None) -> int:
+def audit(store: Recorder, digest: str | None = None) -> int:
     """Verify the chain and everything derived from or stored beside it; returns the
     event count, or raises :class:`TamperError` naming what was found first."""
     count = store.verify(digest)
@@ -41,7 +41,7 @@ def audit(store: EventStore, digest: str | None = None) -> int:
     return count
 
 
-def check_events(store: EventStore) -> None:
+def check_events(store: Recorder) -> None:
     """Decode every event and cross-check the hashes events hold about others."""
     adoptions: dict[str, list[tuple[str, str]]] = {}  # period -> [(recorded_at, sha256)]
     heads: list[tuple[int, str, str]] = []  # (publication seq, id, chain_head)
@@ -99,7 +99,7 @@ def _normal(sql: str | None) -> str | None:
     return None if sql is None else "".join(sql.replace("IF NOT EXISTS ", "").split())
 
 
-def expected_objects(store: EventStore) -> dict[str, str | None]:
+def expected_objects(store: Recorder) -> dict[str, str | None]:
     """Every schema object the ledger creates, by name, with its SQL (None: not compared)."""
     objects = {**store.own_objects(), **readmodel_check.own_objects(store.conn),
                **tree.own_objects()}
@@ -107,7 +107,7 @@ def expected_objects(store: EventStore) -> dict[str, str | None]:
     return objects
 
 
-def check_schema(store: EventStore) -> None:
+def check_schema(store: Recorder) -> None:
     """Refuse any trigger, table, view or index the ledger did not create (or altered)."""
     expected = expected_objects(store)
     columns = [r[1] for r in store.conn.execute("PRAGMA table_info(events)")]
@@ -124,7 +124,7 @@ def check_schema(store: EventStore) -> None:
             raise TamperError(f"the {kind} {name!r} was altered from what the ledger creates")
 
 
-def rebuild(store: EventStore) -> list[str]:
+def rebuild(store: Recorder) -> list[str]:
     """Rebuild the read model from the events; returns what was wrong with it before."""
     found = readmodel_check.differences(store)
     readmodel.rebuild(store)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
-from ledger.importing.records import record_types
+from ledger.importing.records import csv_whole, record_types
 
 # Chinese header -> field. The one documented table (docs/importing.md shows it).
 COLUMN_ALIASES: dict[str, str] = {
@@ -99,7 +99,11 @@ def excel_date(text: str) -> str:
 
 
 def office_cells(rec: dict[str, str]) -> dict[str, str]:
-    """A tabular record with Excel's dates and the Chinese value aliases read."""
+    """A tabular record with Excel's dates, whole-number cells and the Chinese value
+    aliases read (a quantity cell of ASCII digits is a whole number; anything else stays
+    text, which the record rules refuse)."""
+    if isinstance(rec.get("quantity"), str):
+        rec["quantity"] = csv_whole(rec["quantity"])
     for field in DATE_FIELDS.intersection(rec):
         rec[field] = excel_date(rec[field])
     kind = rec.get("type")

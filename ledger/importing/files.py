@@ -26,7 +26,7 @@ from typing import BinaryIO, Iterator
 from attrs import frozen
 
 from ledger.errors import LedgerError, ValidationError
-from ledger.importing.records import MAX_TEXT_BYTES, csv_whole, record_types
+from ledger.importing.records import MAX_TEXT_BYTES, record_types
 from ledger.importing.columns import column, office_cells, valid_columns
 from ledger.importing.encodings import RESAVE, detect_encoding
 
@@ -218,10 +218,7 @@ def _csv(lines: Iterator[tuple[int, str]]) -> Iterator[Numbered]:
         if len(row) != len(header):  # a short row is a broken file, not Excel's habit
             yield f"line {first}", Unreadable(f"{len(row)} cells, but the header has {len(header)}")
             return
-        rec = office_cells({k: v for k, v in zip(header, row) if v != ""})
-        if isinstance(rec.get("quantity"), str):
-            rec["quantity"] = csv_whole(rec["quantity"])
-        yield f"line {first}", rec
+        yield f"line {first}", office_cells({k: v for k, v in zip(header, row) if v != ""})
 
 
 def fields_of(header: list[str], where: str) -> list[str]:

@@ -34,7 +34,7 @@ from ledger.importing.names import skeleton
 from ledger.suggest import closest, did_you_mean
 from ledger.importing.records import fail, is_utf8, parse_record
 from ledger.rubric import Deadline, Rubric, load_rubric_text, resolve_rubric
-from ledger.store import NewEvent, StoreReader, same_content
+from ledger.store import NewEvent, Reader, StoreReader, same_content
 from ledger.store.mapper import mapper
 
 PREFETCH = 500  # records whose ids are looked up together
@@ -380,7 +380,7 @@ def _adopted_rubric(reader: StoreReader, event_id: str, event_hash: str) -> Rubr
     return rubric
 
 
-def validate_into(reader: StoreReader, records: Iterable[tuple[str, object]],
+def validate_into(reader: Reader, records: Iterable[tuple[str, object]],
                   towns: set[str] | None = None) -> Iterator[NewEvent]:
     """The store's ``prepare`` callback for an import: validate, then yield events.
 

@@ -17,6 +17,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Iterator
 
+from typing import AbstractSet
+
 from attrs import frozen
 
 from ledger.projections.card import ScoreCard
@@ -56,7 +58,7 @@ class Scoreboard:
                 "towns": [s.to_dict() for s in self.towns]}
 
 
-def _ranked(pairs, vetoed: set[str] = frozenset()):
+def _ranked(pairs, vetoed: AbstractSet[str] = frozenset()):
     """``vetoed`` towns (empty: rank by total alone) go after all others."""
     ordered = sorted(pairs, key=lambda p: (p[0] in vetoed, -p[1], p[0]))
     out, rank = [], 0

@@ -14,7 +14,7 @@ from itertools import zip_longest
 from ledger.readmodel import details
 from ledger.readmodel.dialect import of
 from ledger.readmodel.tables import SCHEMA, TABLES, VERSION, _version, applied_seq, apply_rows
-from ledger.store import EventStore
+from ledger.store import EventStore, Recorder
 
 # each table walked in its clustered key's order, the same on both sides
 COMPARE_SQL = {"rm_findings": "SELECT * FROM rm_findings ORDER BY town, period, seq",
@@ -37,14 +37,14 @@ def own_objects(conn: sqlite3.Connection) -> dict[str, str | None]:
     return objects
 
 
-def differences(store: EventStore) -> list[str]:
+def differences(store: Recorder) -> list[str]:
     """What differs between the read model in the file and one rebuilt from the events
     (empty: they are equal). A missing read model differs in nothing: it is rebuilt."""
     with of(store.conn).snapshot(store.conn):  # writers may append meanwhile
         return _differences(store)
 
 
-def _differences(store: EventStore) -> list[str]:
+def _differences(store: Recorder) -> list[str]:
     conn = store.conn
     dialect = of(conn)
     if _version(conn) == 0:

@@ -12,7 +12,7 @@ import json
 import sqlite3
 from typing import Iterable
 
-from ledger.readmodel.dialect import of
+from ledger.readmodel.dialect import Insert, of
 from ledger.store import mapper
 
 TABLE = "rm_details"
@@ -22,6 +22,11 @@ SCHEMA = (
     "reason TEXT, effects TEXT)",
     "CREATE INDEX IF NOT EXISTS rm_details_id ON rm_details(id)",
 )
+INSERT = Insert(
+    "INSERT INTO rm_details (seq, id, type, town, period, actor, note, evidence, reason, "
+    "effects) VALUES (?,?,?,?,?,?,?,?,?,?)",
+    "COPY rm_details (seq, id, type, town, period, actor, note, evidence, reason, effects) "
+    "FROM STDIN")
 TYPES = frozenset({"FindingRecorded", "PaymentRecorded", "ReportRecorded", "RecordRetracted",
                    "FindingAmended", "AppealDecided"})
 
@@ -43,8 +48,7 @@ def apply_rows(conn: sqlite3.Connection, rows: Iterable[tuple]) -> None:
             out.append((seq, eid, etype, town, period, actor, d.get("note"),
                         _list(d.get("evidence")), d.get("reason"), _list(d.get("effects"))))
     if out:
-        of(conn).insert_many(conn, TABLE, ("seq", "id", "type", "town", "period", "actor", "note",
-                                           "evidence", "reason", "effects"), out)
+        of(conn).insert_many(conn, INSERT, out)
 
 
 def create(conn: sqlite3.Connection) -> None:

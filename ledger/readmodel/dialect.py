@@ -12,6 +12,8 @@ dialect of a connection, which turns that text into what its server reads.
 
 from __future__ import annotations
 
+from attrs import frozen
+
 import re
 import sqlite3
 from contextlib import contextmanager, nullcontext
@@ -20,6 +22,15 @@ from typing import Iterable, Iterator
 
 from ledger.store import rows as sqlite_rows
 
+
+
+@frozen
+class Insert:
+    """One derived table's insert, written out in full (fixed identifiers, ``?`` binds)
+    for SQLite, and the COPY statement PostgreSQL writes the same rows with."""
+
+    sql: str
+    copy: str
 
 class Sqlite:
     name = "sqlite"
@@ -33,10 +44,9 @@ class Sqlite:
     def executemany(self, conn, sql: str, rows: list) -> None:
         conn.executemany(sql, rows)
 
-    def insert_many(self, conn, table: str, columns: tuple[str, ...], rows: list) -> None:
-        """Insert ``rows`` (tuples in ``columns`` order) into ``table``."""
-        conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) "
-                         f"VALUES ({', '.join('?' * len(columns))})", rows)
+    def insert_many(self, conn, insert: "Insert", rows: list) -> None:
+        """Insert ``rows`` (tuples in the insert's column order)."""
+        conn.executemany(insert.sql, rows)
 
     def has_table(self, conn, name: str) -> bool:
         return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
@@ -82,10 +92,10 @@ class Postgresql:
         with conn.cursor() as cur:
             cur.executemany(self.sql(sql), rows)
 
-    def insert_many(self, conn, table: str, columns: tuple[str, ...], rows: list) -> None:
+    def insert_many(self, conn, insert: "Insert", rows: list) -> None:
         """COPY, as the events are written: a third of the cost of row-by-row inserts."""
         with conn.cursor() as cur:
-            with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            with cur.copy(insert.copy) as copy:
                 for row in rows:
                     copy.write_row(row)
 

@@ -19,8 +19,8 @@ from typing import Iterable
 
 from ledger.errors import LedgerError, ReadOnlyLedger, TamperError
 from ledger.readmodel import details
-from ledger.readmodel.dialect import execute, of
-from ledger.store import EventStore, mapper
+from ledger.readmodel.dialect import Insert, execute, of
+from ledger.store import EventStore, Recorder, mapper
 
 VERSION = 3  # bump when the tables change: an older read model is rebuilt
 # Clustered by (town, period, seq): a town's rows sit together in recording order, so a
@@ -69,6 +69,21 @@ def _apply_all(conn: sqlite3.Connection, rows: Iterable[tuple]) -> None:
         apply_rows(conn, chunk)
 
 
+INSERT_FINDINGS = Insert(
+    "INSERT INTO rm_findings (seq, id, town, period, clause, occurred_on, quantity, value, "
+    "project, source, recorded_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+    "COPY rm_findings (seq, id, town, period, clause, occurred_on, quantity, value, project, "
+    "source, recorded_at) FROM STDIN")
+INSERT_FACTS = Insert(
+    "INSERT INTO rm_facts (seq, id, town, period, kind, subject, start, done, recorded_at) "
+    "VALUES (?,?,?,?,?,?,?,?,?)",
+    "COPY rm_facts (seq, id, town, period, kind, subject, start, done, recorded_at) FROM STDIN")
+INSERT_CORRECTIONS = Insert(
+    "INSERT INTO rm_corrections (seq, id, target, kind, quantity, value, recorded_at) "
+    "VALUES (?,?,?,?,?,?,?)",
+    "COPY rm_corrections (seq, id, target, kind, quantity, value, recorded_at) FROM STDIN")
+
+
 def apply_rows(conn: sqlite3.Connection, rows: list[tuple] | tuple,
                keep_details: bool | None = None, seq_lookup=None) -> None:
     """Write the read-model rows for event rows (inside the transaction that holds them)."""
@@ -101,15 +116,11 @@ def apply_rows(conn: sqlite3.Connection, rows: list[tuple] | tuple,
     dialect = of(conn)
     many, insert = dialect.executemany, dialect.insert_many
     if findings:
-        insert(conn, "rm_findings", ("seq", "id", "town", "period", "clause", "occurred_on",
-                                     "quantity", "value", "project", "source", "recorded_at"),
-               findings)
+        insert(conn, INSERT_FINDINGS, findings)
     if facts:
-        insert(conn, "rm_facts", ("seq", "id", "town", "period", "kind", "subject", "start",
-                                  "done", "recorded_at"), facts)
+        insert(conn, INSERT_FACTS, facts)
     if corrections:
-        insert(conn, "rm_corrections", ("seq", "id", "target", "kind", "quantity", "value",
-                                        "recorded_at"), corrections)
+        insert(conn, INSERT_CORRECTIONS, corrections)
         # mark the targets so a card only probes corrections where there are some; found by
         # their clustered key (an index on id would cost every insert more than it saves)
         lookup = seq_lookup or (lambda ids: dialect.seqs_of(conn, ids))
@@ -145,7 +156,7 @@ def _version(conn: sqlite3.Connection) -> int:
     return row[0] if row else 1
 
 
-def ensure(store: EventStore) -> bool:
+def ensure(store: Recorder) -> bool:
     """Create the tables and catch up with the events.
 
     False when the ledger cannot be written here (a read-only file): cards are then
@@ -179,7 +190,7 @@ def ensure(store: EventStore) -> bool:
     return True
 
 
-def rebuild(store: EventStore) -> int:
+def rebuild(store: Recorder) -> int:
     """Drop and rebuild the read model from the events; returns the events replayed."""
     dialect = of(store.conn)
     try:
@@ -197,7 +208,7 @@ def rebuild(store: EventStore) -> int:
     return applied_seq(store.conn)
 
 
-def enable_details(store: EventStore) -> None:
+def enable_details(store: Recorder) -> None:
     """Keep :mod:`details` from now on, filled from every event so far."""
     ensure(store)
     with store.write() as conn:

@@ -15,7 +15,7 @@ recorder implements the same protocol. The rules every recorder keeps:
 
 from __future__ import annotations
 
-from typing import Callable, ContextManager, Iterable, Iterator, Protocol
+from typing import Any, Callable, ContextManager, Iterable, Iterator, Protocol
 
 from ledger.store.chain import Head
 from ledger.store.rows import NewEvent, StoredEvent
@@ -38,7 +38,11 @@ class Recorder(Protocol):
 
     # called as listener(connection, rows) for each chunk inserted, inside the append's
     # transaction (rows in COLUMNS order): derived tables stay in step with the events
-    listeners: list[Callable]
+    listeners: list  # of Callable[[connection, list[tuple]], None]
+    clock: Any  # returns an aware datetime (None on PostgreSQL: the server's clock)
+    conn: Any  # the backend's connection, for derived tables written in its transaction
+    path: Any
+    dialect: str
 
     def append(self, prepare: Callable[[Reader], Iterable[NewEvent]]) -> int: ...
     def write(self) -> ContextManager: ...
@@ -51,5 +55,5 @@ class Recorder(Protocol):
     def latest(self, type: str, period: str, recorded_until: str) -> StoredEvent | None: ...
     def has_town(self, town: str, recorded_until: str) -> bool: ...
     def count(self) -> int: ...
-    def verify(self, digest: str | None = None) -> int: ...
+    def verify(self, digest: str | None = None, workers: int | None = None) -> int: ...
     def close(self) -> None: ...

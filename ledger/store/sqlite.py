@@ -422,12 +422,13 @@ class EventStore:
         return self.conn.execute("SELECT count(*) FROM events").fetchone()[0]
 
     # -- verification ----------------------------------------------------------
-    def verify(self, digest: str | None = None, **options) -> int:
+    def verify(self, digest: str | None = None, workers: int | None = None,
+               **options) -> int:
         """Re-hash the whole chain; raise :class:`TamperError` naming the first bad event.
 
         See :func:`ledger.store.chain.verify_chain`. Returns the event count.
         """
-        return verify_chain(self.conn, GUARDS, digest, path=self.path, **options,
+        return verify_chain(self.conn, GUARDS, digest, path=self.path, workers=workers, **options,
                             now=format_timestamp(self.clock() + CLOCK_SKEW))
 
     def schema_objects(self) -> list[tuple[str, str, str, str | None]]:

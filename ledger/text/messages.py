@@ -169,6 +169,29 @@ CATALOGUE: list[tuple[str, str]] = [
     (r"Missing argument '(?P<o>[^']+)'\.?", "缺少参数 {o}"),
     (r"aborted", "已中止"),
     (r"interrupted; nothing was written by the unfinished command", "已中断：未完成的命令没有写入任何内容"),
+    # contract v2: the assessment window, whole numbers, condition clauses, text sizes
+    (r"(?P<d>\S+) is outside period (?P<p>\S+) \((?P<a>\S+) to (?P<b>\S+), the period and its "
+     r"assessment window\)", "{d} 不在 {p} 年度及其考核期内（{a} 至 {b}）"),
+    (r"(?P<d>\S+) is outside period (?P<p>\S+) \((?P<a>\S+) to (?P<b>\S+); only findings and due "
+     r"dates may fall in the assessment window\)",
+     "{d} 不在 {p} 年度内（{a} 至 {b}；只有发生日期和应报日期可以落在考核期内）"),
+    (r"must be a whole number written as a JSON integer such as 3 \(in a CSV file: the digits "
+     r"0-9\), not (?P<v>.*)", "应为整数（JSON 中写作整数，如 3；CSV 中只用数字 0-9），而不是 {v}"),
+    (r"(?P<c>\S+) is a condition clause \(it deducts at most once per town and period\), so "
+     r"quantity must be 1, not (?P<v>\S+)", "{c} 是条件条款（每镇每期至多扣一次），数量只能为 1，不能为 {v}"),
+    (r"is over (?P<n>[\d,]+) bytes; a text field holds at most 1 MiB \(1,048,576 bytes of UTF-8\)",
+     "超过 {n} 字节；文本字段最多 1 MiB（UTF-8 编码 1,048,576 字节）"),
+    # destruction refused, tampering found
+    (r"refusing to export over (?P<f>.+): it is the ledger being read; choose another -o",
+     "拒绝导出到 {f}：它就是正在读取的账本；请换一个 -o 文件"),
+    (r"(?P<what>.+): the read model does not match the events; `python -m ledger rebuild` "
+     r"rebuilds it from them", "读模型与事件不一致（{what}）；`python -m ledger rebuild` 可由事件重建"),
+    (r"the read model disagrees with the events for (?P<t>.+): run `python -m ledger rebuild` and "
+     r"then `verify`; nothing was published",
+     "{t} 的读模型与事件不一致：请先运行 `python -m ledger rebuild`，再运行 `verify`；未公布任何内容"),
+    (r"the ledger's last event is recorded at (?P<a>\S+), in the future of this machine's clock "
+     r"\((?P<b>\S+)\); check the clock \(or run verify\); nothing was written",
+     "账本最后一条事件记录于 {a}，晚于本机时钟（{b}）：请检查时钟（或运行 verify）；未写入任何内容"),
 ]
 _COMPILED = [(re.compile(p), t) for p, t in CATALOGUE]
 _A = {"open": "打开", "create": "创建", "write": "写入", "upgrade": "升级"}

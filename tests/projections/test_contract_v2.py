@@ -270,7 +270,8 @@ def test_vetoed_town_ranks_last_in_every_export(tmp_path):
             towns = list(dict.fromkeys(r["town"] for r in csv.DictReader(f)))
         assert towns[-1] == "港区"
         ws = openpyxl.load_workbook(out["xlsx"]).worksheets[0]
-        assert (ws.cell(row=9, column=1).value, ws.cell(row=9, column=2).value) == (8, "港区")
+        # the title row, the header, then the eight towns (rows 3 to 10)
+        assert (ws.cell(row=10, column=1).value, ws.cell(row=10, column=2).value) == (8, "港区")
         html = out["html"].read_text(encoding="utf-8")
         assert html.index(">港区<") > html.index(">浮桥镇<")
         assert '<td class="n">8</td><td><a href="#town-8">港区</a>' in html

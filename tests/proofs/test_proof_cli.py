@@ -10,7 +10,11 @@ import pytest
 from ledger.demo import build_demo
 from ledger.proofs.files import KEYS
 
-from support.scoring import assert_one_error_line, run_cli
+from support.scoring import assert_one_error_line, run_cli as _run_cli
+
+
+def run_cli(*args, **kw):
+    return _run_cli(*args, english=True, **kw)  # these tests read English words
 
 
 @pytest.fixture(scope="module")

@@ -43,9 +43,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # -- helpers ------------------------------------------------------------------------
 
+# these tests read English words (messages are Chinese by default)
+ENGLISH = {**os.environ, "LEDGER_LANG": "en"}
+
+
 def cli(db: Path, *args) -> subprocess.CompletedProcess:
     return subprocess.run([PY, "-m", "ledger", "--db", str(db), *map(str, args)],
-                          capture_output=True, text=True, timeout=120, cwd=ROOT)
+                          capture_output=True, env=ENGLISH, text=True, timeout=120, cwd=ROOT)
 
 
 def assert_cli_error(r: subprocess.CompletedProcess, *words: str) -> str:

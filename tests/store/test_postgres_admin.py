@@ -244,8 +244,8 @@ def test_import_publish_and_reproduce_on_postgresql(tmp_path, pg_url, capsys):
     assert main(["--db", pg_url, "import", str(data)]) == 0  # the same again: a no-op
     capsys.readouterr()
     assert main(["--db", pg_url, "publish", "--town", "沙溪镇", "--period", "2017"]) == 0
-    pub = capsys.readouterr().out.strip()
-    assert main(["--db", pg_url, "reproduce", pub]) == 0
+    pub = capsys.readouterr().out.strip().splitlines()[0]  # the receipt's first line is the id
+    assert main(["--db", pg_url, "reproduce", pub, "--lang", "en"]) == 0
     assert capsys.readouterr().out.startswith(f"ok: {pub} reproduced")
     store = open_store(pg_url)
     assert store.count() == 4 and store.verify() == 4

@@ -201,9 +201,14 @@ def write_jsonl(path: Path, records) -> Path:
 # ---------------------------------------------------------------------------------------------
 # The CLI as a subprocess.
 # ---------------------------------------------------------------------------------------------
-def run_cli(*args, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+def run_cli(*args, cwd: Path | None = None, timeout: float = 120,
+            english: bool = False) -> subprocess.CompletedProcess:
+    """The real CLI in a subprocess; ``english`` sets LEDGER_LANG=en (messages are Chinese
+    by default) for tests that read English words."""
     envvars = dict(os.environ)
     envvars.pop("PYTHONIOENCODING", None)
+    if english:
+        envvars["LEDGER_LANG"] = "en"
     proc = subprocess.run([sys.executable, "-m", "ledger", *map(str, args)], cwd=cwd or REPO,
                           capture_output=True, timeout=timeout, env=envvars)
     proc.stdout_text = proc.stdout.decode("utf-8")

@@ -135,7 +135,7 @@ def test_publish_receipt_publications_and_reproduce_from_the_receipt(db, tmp_pat
     pub_id = receipt.splitlines()[0]
     assert re.fullmatch(r"pub-[0-9a-f]{16}", pub_id)
     for part in (f"镇（区、街道）: {TOWN}", "年度: 2017", "总分: 100.3", "等次: 优秀",
-                 "截至（as_of）: 2017-12-31",
+                 "截至（as_of）: 2018-02-28",
                  "账本时点（known_at）: 2017-10-20 10:00:00 (北京时间) = 2017-10-20T02:00:00.000002Z",
                  "链头（chain head）: 7:", f"公布编号: {pub_id}"):
         assert part in receipt, (part, receipt)

@@ -28,9 +28,13 @@ BASE = [{"type": "adopt", "id": "a", "period": "2017", "rubric": "taicang-2017"}
         {"type": "town", "id": "t1", "name": TOWN}]
 
 
+# these tests read English words (messages are Chinese by default)
+ENGLISH = {**os.environ, "LEDGER_LANG": "en"}
+
+
 def cli(*args: str, cwd: Path = ROOT, timeout: float = 60) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "ledger", *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=timeout, env={**os.environ, "PYTHONPATH": str(ROOT)})
+                          text=True, timeout=timeout, env={**ENGLISH, "PYTHONPATH": str(ROOT)})
 
 
 def one_error_line(r: subprocess.CompletedProcess) -> str:

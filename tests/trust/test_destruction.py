@@ -24,9 +24,13 @@ ROOT = Path(__file__).resolve().parents[2]
 TOWN = "沙溪镇"
 
 
+# these tests read English words (messages are Chinese by default)
+ENGLISH = {**os.environ, "LEDGER_LANG": "en"}
+
+
 def cli(cwd: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "ledger", *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+                          text=True, timeout=120, env={**ENGLISH, "PYTHONPATH": str(ROOT)})
 
 
 def digest(path: Path) -> str:

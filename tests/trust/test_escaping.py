@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import subprocess
 import sys
 import unicodedata
@@ -39,9 +40,13 @@ def raw_controls(text: str) -> list[str]:
     return [c for c in text if c != "\n" and unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp")]
 
 
+# these tests read English words (messages are Chinese by default)
+ENGLISH = {**os.environ, "LEDGER_LANG": "en"}
+
+
 def cli(db: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "ledger", "--db", str(db), *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, env=ENGLISH, text=True, timeout=120)
 
 
 @pytest.fixture(scope="module")

@@ -57,8 +57,12 @@ def made(db):
     return db
 
 
+# these tests read English words (messages are Chinese by default)
+ENGLISH = {**os.environ, "LEDGER_LANG": "en"}
+
+
 def cli(*args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "ledger", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "ledger", *args], capture_output=True, env=ENGLISH,
                           text=True, cwd=ROOT, timeout=120)
 
 
