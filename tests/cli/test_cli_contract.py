@@ -160,6 +160,7 @@ def test_scoreboard_json_1_1_3(tmp_path):
         (1, BING, D(100)), (1, YI, D(100)), (3, JIA, D("99.9"))]
 
 
+@pytest.mark.slow  # over a second: a long proof, run by `pytest -m slow` (and CI)
 def test_head_and_verify(db):
     proc = run_cli("--db", db, "head")
     assert proc.returncode == 0, proc.stderr_text
@@ -178,6 +179,7 @@ def test_head_and_verify(db):
     assert_one_error_line(malformed, 1)
 
 
+@pytest.mark.slow  # over a second: a long proof, run by `pytest -m slow` (and CI)
 def test_import_error_one_line_and_nothing_appended(tmp_path):
     # English (--lang en) so the test reads the contract's words; tests/cli/test_messages.py
     # checks the Chinese default

@@ -5,6 +5,8 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 import ledger
 from ledger.demo import TOWNS, build_demo, demo_records
 
@@ -31,6 +33,7 @@ def test_demo_in_a_fresh_dir_prints_the_cards_totals(tmp_path):
     assert "沙溪镇: traced card" in result.stdout and "python -m ledger --db" in result.stdout
 
 
+@pytest.mark.slow  # over a second: a long proof, run by `pytest -m slow` (and CI)
 def test_demo_rebuilds_its_own_ledger_but_never_another_file(tmp_path):
     assert run(tmp_path, "demo").returncode == 0
     again = run(tmp_path, "demo")

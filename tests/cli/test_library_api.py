@@ -39,6 +39,7 @@ with ledger.open("x.db") as lg:
 '''
 
 
+@pytest.mark.slow  # over a second: a long proof, run by `pytest -m slow` (and CI)
 def test_mypy_accepts_the_public_api_and_a_client(tmp_path):
     if importlib.util.find_spec("mypy") is None:
         pytest.skip("mypy is not installed (pip install -e '.[test]' installs it)")

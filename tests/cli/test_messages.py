@@ -150,6 +150,7 @@ def test_traditional_town_name_finds_its_simplified_registration(db):
         assert lg.resolve_town("無此鎮") == "無此鎮"   # no registration: left as given
 
 
+@pytest.mark.slow  # over a second: a long proof, run by `pytest -m slow` (and CI)
 def test_db_after_the_subcommand(db):
     proc = run_cli("score", "--town", TOWN, "--period", "2017", "--db", db, "--json")
     assert proc.returncode == 0, proc.stderr_text

@@ -198,6 +198,7 @@ FINDINGS = st.builds(
 
 @settings(max_examples=300, database=None)
 @given(FINDINGS)
+@pytest.mark.slow  # over a second: a long proof, run by `pytest -m slow` (and CI)
 def test_finding_with_arbitrary_content_round_trips_deterministically(finding):
     """Any text, quantity and 2-place rate in [0, 100] survives encode/decode exactly, and the
     payload does not depend on how the decimal was written."""

@@ -78,6 +78,7 @@ def finding(draw):
 @settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                    HealthCheck.function_scoped_fixture])
 @given(rec=finding())
+@pytest.mark.slow  # over a second: a long proof, run by `pytest -m slow` (and CI)
 def test_the_hot_path_builds_what_the_general_road_builds(lg, rec):
     fast, full = both_roads(lg, rec)
     if fast is not None:

@@ -260,6 +260,7 @@ def test_english_csv_template(tmp_path):
 
 # -- the shipped examples ----------------------------------------------------------------------
 
+@pytest.mark.slow  # over a second: a long proof, run by `pytest -m slow` (and CI)
 def test_examples_import_as_the_readme_walks_through(tmp_path):
     ex = REPO / "examples"
     assert (ex / "02-findings-excel-gbk.csv").read_bytes().decode("gbk")  # really GBK

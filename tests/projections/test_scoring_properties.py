@@ -7,6 +7,8 @@ projection, so it checks the code rather than restating it.
 
 from __future__ import annotations
 
+import pytest
+
 import math
 import sys
 import tempfile
@@ -228,6 +230,7 @@ def later_batches(draw):
 
 @SETTINGS
 @given(batch=later_batches())
+@pytest.mark.slow  # over a second: a long proof, run by `pytest -m slow` (and CI)
 def test_card_at_known_at_is_stable_under_later_appends(batch):
     first, pays, reps, second, retract, amend, new_q, new_v, repay, as_of = batch
     f1 = build(first, "f1")
@@ -303,6 +306,7 @@ def summary(card):
 
 @SETTINGS
 @given(batch=shuffled_batches())
+@pytest.mark.slow  # over a second: a long proof, run by `pytest -m slow` (and CI)
 def test_card_independent_of_order_within_one_import(batch):
     records, shuffled, as_of = batch
     with tempfile.TemporaryDirectory() as tmp:

@@ -79,6 +79,7 @@ def _positions(data: bytes) -> list[int]:
     return [i for i in range(len(data)) if i not in inside]  # …and every structural byte
 
 
+@pytest.mark.slow  # over a second: a long proof, run by `pytest -m slow` (and CI)
 def test_one_byte_changed_anywhere_fails_naming_what(built, tmp_path):
     fresh, key, _ = built
     data = (fresh / "appeal.zip").read_bytes()

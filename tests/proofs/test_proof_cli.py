@@ -38,6 +38,7 @@ def test_keygen_writes_a_private_key_and_a_verifier_key(work):
     assert "never overwritten" in assert_one_error_line(again)
 
 
+@pytest.mark.slow  # over a second: a long proof, run by `pytest -m slow` (and CI)
 def test_checkpoint_verify_cosign_and_verify_against_the_ledger(work):
     text = (work / "cp.txt").read_text()
     lines = text.split("\n")
@@ -64,6 +65,7 @@ def test_checkpoint_verify_cosign_and_verify_against_the_ledger(work):
     assert_one_error_line(run_cli("checkpoint", "--verify", "x.pub", cwd=work), code=2)
 
 
+@pytest.mark.slow  # over a second: a long proof, run by `pytest -m slow` (and CI)
 def test_prove_json_shapes_and_check_without_a_ledger(work):
     run = run_cli("--db", "demo.db", "prove", "--event", "t2-f009", "--checkpoint", "cp.txt",
                   "--key", "bureau.example_ledger.pub", "--json", cwd=work)
@@ -94,6 +96,7 @@ def test_prove_json_shapes_and_check_without_a_ledger(work):
     assert_one_error_line(run_cli("--db", "demo.db", "prove", cwd=work), code=2)
 
 
+@pytest.mark.slow  # over a second: a long proof, run by `pytest -m slow` (and CI)
 def test_publish_receipt_reproduce_and_check(work):
     run = run_cli("--db", "demo.db", "publish", "--town", "沙溪镇", "--period", "2017",
                   "--sign", "bureau.example_ledger.key", "--receipt", "r.json", cwd=work)

@@ -60,6 +60,7 @@ steps = st.lists(st.tuples(
 @pytest.mark.parametrize("backend", BACKENDS)
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps=steps, cut=st.integers(0, 40), as_of=st.dates(date(2017, 1, 1), date(2018, 2, 28)))
+@pytest.mark.slow  # over a second: a long proof, run by `pytest -m slow` (and CI)
 def test_read_model_card_equals_full_replay(request, tmp_path_factory, backend, steps, cut, as_of):
     server = request.getfixturevalue("pg_server") if backend == "postgresql" else None
     with ledger_location(backend, tmp_path_factory.mktemp("rm"), server) as where, \

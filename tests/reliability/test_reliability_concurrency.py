@@ -188,6 +188,7 @@ def _digest(card) -> str:
     return hashlib.sha256(canonical_json(card.to_dict()).encode()).hexdigest()
 
 
+@pytest.mark.slow  # over a second: a long proof, run by `pytest -m slow` (and CI)
 def test_eight_writers_two_readers_lose_nothing_and_readers_see_consistent_cards(tmp_path):
     figures = run_concurrently(tmp_path, writers=8, ops=8, pool=400, biggest_import=600,
                                deadline=120)
@@ -205,6 +206,7 @@ def test_eight_writers_two_readers_bigger(tmp_path):
 
 # -- a ledger held locked by another process ------------------------------------------
 
+@pytest.mark.slow  # over a second: a long proof, run by `pytest -m slow` (and CI)
 def test_writer_meets_a_held_lock_with_a_clear_error_and_the_cli_waits(tmp_path):
     """While another process holds the write lock: a short-timeout append raises the
     'stayed locked' LedgerError and writes nothing; reading still works; a CLI import

@@ -192,6 +192,7 @@ def summarise(name: str, results: list[dict], extra: str = "") -> None:
           f"acknowledged={acked} failures=0 {extra}")
 
 
+@pytest.mark.slow  # over a second: a long proof, run by `pytest -m slow` (and CI)
 def test_killed_import_is_all_or_nothing_and_rerun_completes_it(tmp_path, import_file_of):
     f = import_file_of(20_000)
     results = crash_import_trials(tmp_path, f, trials=3)
@@ -242,6 +243,7 @@ def append_loop_trials(tmp_path: Path, trials: int, max_delay: float) -> dict:
             "unacknowledged_but_present": unacked_present}
 
 
+@pytest.mark.slow  # over a second: a long proof, run by `pytest -m slow` (and CI)
 def test_killed_append_loop_keeps_every_acknowledged_event(tmp_path):
     figures = append_loop_trials(tmp_path, trials=3, max_delay=1.0)
     print(f"\n[crash-append default] {figures} failures=0")

@@ -75,6 +75,7 @@ def run(args, env) -> bytes:
     return r.stdout
 
 
+@pytest.mark.slow  # over a second: a long proof, run by `pytest -m slow` (and CI)
 def test_same_events_give_identical_bytes_across_processes_hash_seeds_and_time_zones(tmp_path):
     records = tmp_path / "batches.json"
     records.write_text(json.dumps(batches(), ensure_ascii=False), encoding="utf-8")

@@ -217,6 +217,7 @@ def test_a_ledger_on_read_only_media_is_read_and_verified_read_only(tmp_path):
 
 # -- disk full ------------------------------------------------------------------------
 
+@pytest.mark.slow  # over a second: a long proof, run by `pytest -m slow` (and CI)
 def test_disk_full_during_import_appends_nothing_and_the_ledger_recovers(tmp_path, tmpfs):
     """A 2 MiB tmpfs: an import that does not fit is a clear LedgerError ('full', nothing
     written), through the API and the CLI; the ledger verifies with its old head; a small
@@ -308,6 +309,7 @@ def test_size_limited_database_without_mounting_appends_nothing(tmp_path):
 
 # -- the path disappears -----------------------------------------------------------------
 
+@pytest.mark.slow  # over a second: a long proof, run by `pytest -m slow` (and CI)
 def test_ledger_whose_directory_was_deleted_between_opens_is_a_clear_error(tmp_path):
     """The directory is gone: opening is a LedgerError naming the path, the CLI prints
     one ``error:`` line for every command, and nothing is created in its place."""

@@ -602,6 +602,7 @@ def _count(name: str, outcome: str) -> None:
 
 @settings(max_examples=150, derandomize=True, **FUZZ)
 @given(f=files())
+@pytest.mark.slow  # over a second: a long proof, run by `pytest -m slow` (and CI)
 def test_api_import_of_fuzzed_files_is_all_or_nothing(template, f):
     _count("api", check_api(template, f))
 
@@ -614,6 +615,7 @@ def test_api_import_of_junk_is_a_clear_error_or_a_correct_import(template, f):
 
 @settings(max_examples=10, derandomize=True, **FUZZ)
 @given(f=st.one_of(files(), junk_files()))
+@pytest.mark.slow  # over a second: a long proof, run by `pytest -m slow` (and CI)
 def test_cli_import_of_fuzzed_files_is_exit_0_or_one_error_line(template, f):
     _count("cli", check_cli(template, f))
 
@@ -919,6 +921,7 @@ def _hostile_commands(tmp: Path, db: Path) -> dict:
     return cases
 
 
+@pytest.mark.slow  # over a second: a long proof, run by `pytest -m slow` (and CI)
 def test_every_command_given_issue_13s_inputs_says_one_error_line_or_succeeds(template, tmp_path):
     """No traceback, no hang, at most one ``error:`` line (escaped), the ledger untouched."""
     d, db = fresh_copy(template)

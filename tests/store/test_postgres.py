@@ -337,6 +337,7 @@ def test_a_waiting_writer_sees_what_the_holder_committed(pg):
     assert a.verify() == 3
 
 
+@pytest.mark.slow  # over a second: a long proof, run by `pytest -m slow` (and CI)
 def test_a_writer_gives_up_after_its_timeout_with_nothing_written(pg):
     import threading
     a, b = pg.open(), pg.open(timeout=1)

@@ -85,6 +85,7 @@ def test_a_cut_tail_with_the_head_left_behind_is_named(pg):
     assert info.value.seq == 8
 
 
+@pytest.mark.slow  # over a second: a long proof, run by `pytest -m slow` (and CI)
 def test_parallel_verify_names_the_first_bad_event(pg, monkeypatch):
     from ledger.store import chain
     monkeypatch.setattr(chain, "PARALLEL_MIN", 10)

@@ -136,6 +136,7 @@ def run_writers(url: str, spawn, writers: int, seconds: float) -> None:
     assert n == len(acked) + len(SETUP) and len(acked) > writers
 
 
+@pytest.mark.slow  # over a second: a long proof, run by `pytest -m slow` (and CI)
 def test_writers_and_readers_at_once_leave_one_gap_free_chain(pg_url, spawn):
     """4 writer processes (single events and batches of 5) with 2 readers computing cards
     for 3 s:
@@ -170,6 +171,7 @@ def test_kill_9_in_the_middle_of_a_copy_leaves_none_of_the_batch(pg_url, spawn):
     store.close()
 
 
+@pytest.mark.slow  # over a second: a long proof, run by `pytest -m slow` (and CI)
 def test_kill_9_around_the_commit_leaves_all_of_the_batch_or_none(pg_url, spawn):
     """Killed at a random moment just before or after its commit: all or nothing."""
     store = seed(pg_url, 1)

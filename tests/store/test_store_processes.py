@@ -142,6 +142,7 @@ def seed(db: Path, n: int) -> None:
 WRITERS, PER_WRITER = 4, 2_500
 
 
+@pytest.mark.slow  # over a second: a long proof, run by `pytest -m slow` (and CI)
 def test_four_processes_append_concurrently_without_loss_gaps_or_reordering(tmp_path, spawn):
     """4 processes x 2,500 single-event transactions, started together: exactly 10,000 events,
     each id once, seq 1..10000 gapless, a valid chain, each writer's events in its order."""
@@ -179,6 +180,7 @@ def test_four_processes_append_concurrently_without_loss_gaps_or_reordering(tmp_
     # (typically 10-30 hand-overs in 10,000 commits). Correctness must not depend on it.
 
 
+@pytest.mark.slow  # over a second: a long proof, run by `pytest -m slow` (and CI)
 def test_processes_racing_to_create_the_same_ledger_all_succeed(tmp_path, spawn):
     """6 processes open the same missing file at the same instant, for up to 300 files in a
     row: every open succeeds and every file ends as one valid ledger holding all 6 events.
@@ -276,6 +278,7 @@ def kill_trial(db: Path, spawn, name: str, mark_at: int, delay: float = 0.0) -> 
     return landed
 
 
+@pytest.mark.slow  # over a second: a long proof, run by `pytest -m slow` (and CI)
 def test_kill_9_mid_batch_leaves_nothing_of_the_batch(tmp_path, spawn):
     """SIGKILL at 3 seeded points inside one 50,000-event append: on reopen none of the batch
     is there, everything committed before is, the chain verifies; re-running completes it."""

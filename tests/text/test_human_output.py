@@ -114,6 +114,7 @@ def test_compare_direction_hides_zero_rows_and_bonus_cap(db):
     assert proc.returncode == 0 and "扣/加" in proc.stdout_text
 
 
+@pytest.mark.slow  # over a second: a long proof, run by `pytest -m slow` (and CI)
 def test_towns_periods_rubric_list(db):
     out = run_cli("--db", db, "towns").stdout_text.splitlines()
     assert out == ["2 个镇（区、街道）", f"  {TOWN}", "  浏河镇"]
@@ -125,6 +126,7 @@ def test_towns_periods_rubric_list(db):
     assert "taicang-2017" in listed
 
 
+@pytest.mark.slow  # over a second: a long proof, run by `pytest -m slow` (and CI)
 def test_publish_receipt_publications_and_reproduce_from_the_receipt(db, tmp_path):
     import shutil
     copy = tmp_path / "pub.db"

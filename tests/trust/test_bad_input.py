@@ -150,6 +150,7 @@ def test_a_note_of_exactly_1_mib_is_stored_and_one_byte_more_is_refused(lg):
 
 
 @pytest.mark.parametrize("ledger_url", ["sqlite"], indirect=True)  # about the reader, not a store
+@pytest.mark.slow  # over a second: a long proof, run by `pytest -m slow` (and CI)
 def test_a_huge_line_is_refused_unread_and_a_huge_csv_cell_too(tmp_path, lg):
     """Before: a 1 GB note took 70 s and 6 GB before sqlite3.DataError. Now the reader stops
     at MAX_LINE_BYTES (the test writes just past it, not a gigabyte)."""

@@ -81,6 +81,7 @@ def replayed_total(db) -> str:
 
 
 # -- 1. the read model ------------------------------------------------------------------
+@pytest.mark.slow  # over a second: a long proof, run by `pytest -m slow` (and CI)
 def test_deleting_a_towns_read_model_rows_fails_verify_and_rebuild_says_what_it_found(anywhere):
     path = anywhere
     truth = replayed_total(path)
@@ -163,6 +164,7 @@ def test_a_forged_future_or_malformed_time_fails_verify_and_later_imports_say_wh
 
 
 # -- 3. rows that do not decode ------------------------------------------------------------
+@pytest.mark.slow  # over a second: a long proof, run by `pytest -m slow` (and CI)
 def test_a_chained_row_with_a_junk_payload_is_named_by_verify_and_never_a_traceback(path):
     forge_append(path, id="junk-1", type="FindingRecorded", payload='{"id":"junk-1"}',
                  recorded_at="2017-09-01T00:00:01.000000Z", town=T, period="2017")
