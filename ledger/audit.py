@@ -22,7 +22,7 @@ from ledger.errors import LedgerError, TamperError
 from ledger.exports.views import VIEWS
 from ledger.readmodel import check as readmodel_check
 from ledger.rubric import load_rubric_text
-from ledger.store import COLUMNS, EventStore, Recorder, StoredEvent, mapper, tree
+from ledger.store import COLUMNS, Recorder, StoredEvent, mapper, tree
 
 
 def audit(store: Recorder, digest: str | None = None) -> int:

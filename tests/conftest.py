@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, settings
 settings.register_profile(
     "ledger", deadline=None, database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
-                           HealthCheck.data_too_large])
+                           HealthCheck.data_too_large, HealthCheck.filter_too_much])
 settings.load_profile("ledger")
 
 

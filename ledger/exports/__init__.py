@@ -22,35 +22,16 @@ import os
 import secrets
 import stat
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
 from typing import Callable
 
-from attrs import evolve, frozen
+from attrs import evolve
 
 from ledger.errors import LedgerError
-from ledger.projections.card import ScoreCard, dumps
-from ledger.projections.scoreboard import Scoreboard
-from ledger.rubric import Rubric
+from ledger.projections.card import dumps
+from ledger.exports.report import Report, number
 
 FORMATS = ("html", "xlsx", "csv", "json")
-
-
-@frozen
-class Report:
-    """Everything an export shows, computed at one ``known_at`` (plain values only)."""
-
-    board: Scoreboard
-    rubric: Rubric
-    trees: dict     # town -> the explain tree (see ledger.projections.explain)
-    series: dict    # town -> tuple of (month-end date, total), for the HTML chart
-    self_totals: dict = {}  # town -> the self-evaluation's total (自评), for the HTML chart
-    source: str = "city"    # whose findings the cards count
-
-    @property
-    def cards(self) -> list[ScoreCard]:
-        """The towns' cards in scoreboard order."""
-        return [s.card for s in self.board.towns]
 
 
 def month_ends(start: date, end: date) -> list[date]:
@@ -195,17 +176,6 @@ def _write(out: Path, write: Callable[[Path], object]) -> None:
         raise LedgerError(f"cannot write {out}: {exc.strerror or exc}") from None
     finally:
         tmp.unlink(missing_ok=True)
-
-
-def number(d: Decimal | None) -> int | float | None:
-    """A cell value for an exact decimal: an int when whole, else a float.
-
-    >>> number(Decimal("96.0")), number(Decimal("0.3"))
-    (96, 0.3)
-    """
-    if d is None:
-        return None
-    return int(d) if d == d.to_integral_value() else float(d)
 
 
 __all__ = ["FORMATS", "Report", "check_target", "export", "gather", "month_ends", "number", "to_json"]

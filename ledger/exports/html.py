@@ -18,7 +18,7 @@ from decimal import Decimal
 from html import escape
 
 from ledger.events.codec import decimal_text
-from ledger.exports import Report
+from ledger.exports.report import Report
 from ledger.exports.charts import board_chart, loss_chart, sources_chart
 from ledger.exports.csvfile import fact_text
 from ledger.text.fmt import beijing

@@ -25,7 +25,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.hyperlink import Hyperlink
 
 from ledger.events.codec import decimal_text
-from ledger.exports import Report, number
+from ledger.exports.report import Report, number
 from ledger.exports.csvfile import fact_text, safe_text
 from ledger.text.escape import escaped
 from ledger.text.fmt import beijing, width

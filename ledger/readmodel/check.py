@@ -14,7 +14,7 @@ from itertools import zip_longest
 from ledger.readmodel import details
 from ledger.readmodel.dialect import of
 from ledger.readmodel.tables import SCHEMA, TABLES, VERSION, _version, applied_seq, apply_rows
-from ledger.store import EventStore, Recorder
+from ledger.store import Recorder
 
 # each table walked in its clustered key's order, the same on both sides
 COMPARE_SQL = {"rm_findings": "SELECT * FROM rm_findings ORDER BY town, period, seq",

@@ -20,7 +20,7 @@ from typing import Iterable
 from ledger.errors import LedgerError, ReadOnlyLedger, TamperError
 from ledger.readmodel import details
 from ledger.readmodel.dialect import Insert, execute, of
-from ledger.store import EventStore, Recorder, mapper
+from ledger.store import Recorder, mapper
 
 VERSION = 3  # bump when the tables change: an older read model is rebuilt
 # Clustered by (town, period, seq): a town's rows sit together in recording order, so a

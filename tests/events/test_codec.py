@@ -109,7 +109,6 @@ JSON_DATA = st.recursive(
 )
 
 
-@settings(database=None)
 @given(JSON_DATA)
 def test_canonical_json_matches_sorted_compact_utf8_json(data):
     """For plain data, canonical JSON is exactly json.dumps(sorted, compact, non-ASCII kept)
@@ -196,7 +195,7 @@ FINDINGS = st.builds(
 )
 
 
-@settings(max_examples=300, database=None)
+@settings(max_examples=300)
 @given(FINDINGS)
 @pytest.mark.slow  # over a second: a long proof, run by `pytest -m slow` (and CI)
 def test_finding_with_arbitrary_content_round_trips_deterministically(finding):
@@ -220,7 +219,7 @@ def shared_store(tmp_path_factory):
     store.close()
 
 
-@settings(max_examples=60, deadline=None, database=None)
+@settings(max_examples=60)
 @given(finding=FINDINGS, n=st.integers(min_value=0, max_value=10**9))
 def test_finding_with_arbitrary_content_survives_the_store(shared_store, finding, n):
     """Stored in a real SQLite ledger (text in envelope columns too), the event reads back

@@ -4,7 +4,7 @@ and leave everything it is unsure of to the general road (which words the errors
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import ledger
@@ -75,8 +75,7 @@ def finding(draw):
     return rec
 
 
-@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                   HealthCheck.function_scoped_fixture])
+@settings(max_examples=600)
 @given(rec=finding())
 @pytest.mark.slow  # over a second: a long proof, run by `pytest -m slow` (and CI)
 def test_the_hot_path_builds_what_the_general_road_builds(lg, rec):

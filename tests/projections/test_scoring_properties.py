@@ -10,13 +10,12 @@ from __future__ import annotations
 import pytest
 
 import math
-import sys
 import tempfile
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from support.scoring import (
@@ -30,8 +29,7 @@ from support.scoring import (
 )
 
 D = Decimal
-SETTINGS = settings(max_examples=50, deadline=None, database=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SETTINGS = settings(max_examples=50)
 
 # indicator -> (points or cap, bonus?, {clause: (kind, amount, extra)})
 # kinds: cond (a condition: once per town and period), zero, per (extra = max units),

@@ -6,7 +6,7 @@ Every test runs on both backends: a SQLite file, then a PostgreSQL database.
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import ledger
@@ -58,7 +58,7 @@ steps = st.lists(st.tuples(
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25)
 @given(steps=steps, cut=st.integers(0, 40), as_of=st.dates(date(2017, 1, 1), date(2018, 2, 28)))
 @pytest.mark.slow  # over a second: a long proof, run by `pytest -m slow` (and CI)
 def test_read_model_card_equals_full_replay(request, tmp_path_factory, backend, steps, cut, as_of):

@@ -44,7 +44,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import ledger
@@ -590,9 +590,7 @@ def check_cli(template: Path, f: FuzzFile) -> str:
         shutil.rmtree(d, ignore_errors=True)
 
 
-FUZZ = dict(deadline=None, database=None,
-            suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                   HealthCheck.filter_too_much, HealthCheck.function_scoped_fixture])
+FUZZ: dict = {}  # the suite's hypothesis profile (tests/conftest.py) has what these need
 OUTCOMES: dict[str, int] = {}
 
 
