@@ -548,7 +548,8 @@ def main(argv=None) -> int:
         return 0
     except SystemExit:
         # click meets a closed pipe (EPIPE) by swapping sys.stdout and exiting 1
-        if type(sys.stdout).__name__ in ("PacifyFlushWrapper", "PacketizingFile"):
+        # (click 8.4 calls the wrapper PacifyFlushWrapper, 8.5 _PacifyFlushWrapper)
+        if type(sys.stdout).__name__.lstrip("_") in ("PacifyFlushWrapper", "PacketizingFile"):
             quiet_stdout()
             return 0
         raise
