@@ -53,6 +53,59 @@ def event_hash(prev_hash: str, seq: int, e, recorded_at: str) -> str:
 
 
 
+def chain_chunks(events, reader, seq: int, prev: str, last: datetime | None, clock,
+                 chunk: int):
+    """Give each event its place in the chain: ``seq``, ``recorded_at`` (the clock's
+    reading, or 1 µs after the previous one: strictly increasing) and ``hash``; yield the
+    rows (``COLUMNS`` order) a chunk at a time. The one rule every backend appends by, so
+    the same records make byte-identical chains on each.
+
+    ``reader`` is told of every row (:meth:`StoreReader._hold`) and of every chunk handed
+    on. A head far in the future of the clock (beyond :data:`CLOCK_SKEW`) is refused on
+    the first event: one run with a clock ten years ahead must not poison every later
+    timestamp. The clock is read once per event (``copy`` feeds it the source's times).
+    """
+    rows: list[tuple] = []
+    checked = last is None
+    for e in events:
+        seq += 1
+        now = clock()
+        if not checked:
+            if last > now + CLOCK_SKEW:
+                raise LedgerError(
+                    f"the ledger's last event is recorded at {format_timestamp(last)}, in the "
+                    f"future of this machine's clock ({format_timestamp(now)}); check the clock "
+                    f"(or run verify); nothing was written")
+            checked = True
+        last = now if last is None or now > last else last + timedelta(microseconds=1)
+        recorded_at = format_timestamp(last)
+        digest = event_hash(prev, seq, e, recorded_at)
+        row = (seq, e.id, e.type, e.schema_version, e.town, e.period, e.occurred_on,
+               e.refers_to, recorded_at, e.actor, e.payload, prev, digest)
+        reader._hold(row)
+        rows.append(row)
+        prev = digest
+        if len(rows) >= chunk:
+            yield rows
+            rows = []
+            reader._flushed()
+    if rows:
+        yield rows
+
+
+def format_timestamp(dt: datetime) -> str:
+    """UTC, microseconds, ``Z``: sorts as text in time order.
+
+    >>> from datetime import timedelta
+    >>> format_timestamp(datetime(2017, 3, 8, 10, 0, tzinfo=timezone(timedelta(hours=8))))
+    '2017-03-08T02:00:00.000000Z'
+    """
+    if dt.utcoffset():
+        dt = dt.astimezone(timezone.utc)
+    return "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ" % (
+        dt.year, dt.month, dt.day, dt.hour, dt.minute, dt.second, dt.microsecond)
+
+
 PARALLEL_MIN = 200_000  # below this, starting worker processes costs more than it saves
 
 
@@ -248,14 +301,11 @@ def _verify_last_time(conn, now: str | None) -> None:
     """The last event cannot have been recorded in the future of the verifying machine."""
     row = conn.execute("SELECT seq, id, recorded_at FROM events ORDER BY seq DESC LIMIT 1"
                        ).fetchone()
-    limit = now or format_time(datetime.now(timezone.utc) + CLOCK_SKEW)
+    limit = now or format_timestamp(datetime.now(timezone.utc) + CLOCK_SKEW)
     if row is not None and row[2] > limit:
         raise TamperError(f"event seq {row[0]} (id {row[1]!r}): recorded_at {row[2]} is in the "
                           f"future of this machine's clock", row[0])
 
-
-def format_time(dt: datetime) -> str:
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def read_only_uri(path) -> str:

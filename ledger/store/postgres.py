@@ -25,9 +25,9 @@ from typing import Callable, Iterable, Iterator
 
 from ledger.errors import LedgerError, SchemaError, TamperError
 from ledger.store import chain
-from ledger.store.chain import COLUMNS, GENESIS_HASH, Head, event_hash, parse_digest
-from ledger.store.postgres_schema import MARK, SCHEMA_VERSION, check_guards, create_schema
-from ledger.store.rows import NewEvent, StoredEvent, StoreReader, format_timestamp, parse_timestamp
+from ledger.store.chain import COLUMNS, GENESIS_HASH, Head, parse_digest
+from ledger.store.postgres_schema import SCHEMA_VERSION, check_guards, create_schema
+from ledger.store.rows import NewEvent, StoredEvent, StoreReader, parse_timestamp
 
 CHUNK = 5000  # rows per COPY statement (and per listener call)
 PAGE = 5000  # rows per query when streaming events()
@@ -266,40 +266,12 @@ class PostgresEventStore:
         last = parse_timestamp(last) if last is not None else None
         started = time.monotonic()
         clock = self.clock or (lambda: server_now + timedelta(seconds=time.monotonic() - started))
-        checked = last is None
         reader = PostgresReader(conn)
-        rows, count = [], 0
-        for e in prepare(reader):
-            seq += 1
-            now = clock()
-            if not checked:  # on the first event: the clock is read once per event
-                self._refuse_future_head(last, now)
-                checked = True
-            last = now if last is None or now > last else last + timedelta(microseconds=1)
-            recorded_at = format_timestamp(last)
-            digest = event_hash(prev, seq, e, recorded_at)
-            row = (seq, e.id, e.type, e.schema_version, e.town, e.period, e.occurred_on,
-                   e.refers_to, recorded_at, e.actor, e.payload, prev, digest)
-            reader._hold(row)
-            rows.append(row)
-            prev = digest
-            count += 1
-            if len(rows) >= CHUNK:
-                self._copy(rows)
-                rows.clear()
-                reader._flushed()
-        if rows:
+        count = 0
+        for rows in chain.chain_chunks(prepare(reader), reader, seq, prev, last, clock, CHUNK):
             self._copy(rows)
+            count += len(rows)
         return count
-
-    @staticmethod
-    def _refuse_future_head(last: datetime, now: datetime) -> None:
-        """One run with a clock far ahead must not poison every later timestamp."""
-        if last > now + chain.CLOCK_SKEW:
-            raise LedgerError(
-                f"the ledger's last event is recorded at {format_timestamp(last)}, in the "
-                f"future of the writer's clock ({format_timestamp(now)}); check the clock "
-                f"(or run verify); nothing was written")
 
     def _copy(self, rows: list[tuple]) -> None:
         with self.conn.cursor() as cur:

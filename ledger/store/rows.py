@@ -8,12 +8,12 @@ seeing also what the batch has yielded so far.
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Iterable, Iterator
 
 from attrs import frozen
 
-from ledger.store.chain import COLUMNS
+from ledger.store.chain import COLUMNS, format_timestamp  # noqa: F401  (the store's vocabulary)
 
 
 @frozen
@@ -56,19 +56,6 @@ def same_content(a: StoredEvent | NewEvent, b: NewEvent) -> bool:
     return (a.type, a.schema_version, a.town, a.period, a.occurred_on, a.refers_to, a.actor,
             a.payload) == (b.type, b.schema_version, b.town, b.period, b.occurred_on,
                            b.refers_to, b.actor, b.payload)
-
-
-def format_timestamp(dt: datetime) -> str:
-    """UTC, microseconds, ``Z``: sorts as text in time order.
-
-    >>> from datetime import timedelta
-    >>> format_timestamp(datetime(2017, 3, 8, 10, 0, tzinfo=timezone(timedelta(hours=8))))
-    '2017-03-08T02:00:00.000000Z'
-    """
-    if dt.utcoffset():
-        dt = dt.astimezone(timezone.utc)
-    return "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ" % (
-        dt.year, dt.month, dt.day, dt.hour, dt.minute, dt.second, dt.microsecond)
 
 
 def parse_timestamp(text: str) -> datetime:

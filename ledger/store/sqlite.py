@@ -25,14 +25,14 @@ import os
 import sqlite3
 import time
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 import sqlite_utils
 
 from ledger.store.chain import (
-    CLOCK_SKEW, COLUMNS, GENESIS_HASH, TIMESTAMP, Head, event_hash, read_only_uri, verify_chain,
+    CLOCK_SKEW, COLUMNS, GENESIS_HASH, TIMESTAMP, Head, chain_chunks, read_only_uri, verify_chain,
 )
 from ledger.store.rows import (  # noqa: F401  (re-exported: the store's vocabulary)
     NewEvent,
@@ -288,30 +288,11 @@ class EventStore:
             "SELECT seq, hash, recorded_at FROM events ORDER BY seq DESC LIMIT 1").fetchone()
         seq, prev, last = (row[0], row[1], self._head_time(row)) if row \
             else (0, GENESIS_HASH, None)
-        checked = last is None
         reader = StoreReader(conn)
-        rows, count = [], 0
-        for e in prepare(reader):
-            seq += 1
-            now = self.clock()
-            if not checked:  # on the first event: the clock is read once per event
-                self._refuse_future_head(last, now)
-                checked = True
-            last = now if last is None or now > last else last + timedelta(microseconds=1)
-            recorded_at = format_timestamp(last)
-            digest = event_hash(prev, seq, e, recorded_at)
-            row = (seq, e.id, e.type, e.schema_version, e.town, e.period, e.occurred_on,
-                   e.refers_to, recorded_at, e.actor, e.payload, prev, digest)
-            reader._hold(row)
-            rows.append(row)
-            prev = digest
-            count += 1
-            if len(rows) >= CHUNK:
-                self._insert(rows)
-                rows.clear()
-                reader._flushed()
-        if rows:
+        count = 0
+        for rows in chain_chunks(prepare(reader), reader, seq, prev, last, self.clock, CHUNK):
             self._insert(rows)
+            count += len(rows)
         if self._file_identity() != self._identity:
             # SQLite would happily commit into a deleted file, losing the events
             raise LedgerError(f"the ledger file {self.path} was removed or replaced since it "
@@ -328,15 +309,6 @@ class EventStore:
             raise TamperError(f"event seq {row[0]}: recorded_at {row[2]!r} is not a timestamp "
                               f"as the ledger writes them; run verify; nothing was written",
                               row[0]) from None
-
-    @staticmethod
-    def _refuse_future_head(last: datetime, now: datetime) -> None:
-        """One run with a clock far ahead must not poison every later timestamp."""
-        if last > now + CLOCK_SKEW:
-            raise LedgerError(
-                f"the ledger's last event is recorded at {format_timestamp(last)}, in the "
-                f"future of this machine's clock ({format_timestamp(now)}); check the clock "
-                f"(or run verify); nothing was written")
 
     def _insert(self, rows: list[tuple]) -> None:
         self.conn.executemany(INSERT_SQL, rows)
