@@ -22,7 +22,7 @@ from ledger.errors import LedgerError, TamperError
 from ledger.exports.views import VIEWS
 from ledger.readmodel import check as readmodel_check
 from ledger.rubric import load_rubric_text
-from ledger.store import COLUMNS, Recorder, StoredEvent, mapper, tree
+from ledger.store import COLUMNS, Recorder, StoredEvent, chain, mapper, tree
 
 
 def audit(store: Recorder, digest: str | None = None) -> int:
@@ -47,8 +47,11 @@ def check_events(store: Recorder) -> None:
     heads: list[tuple[int, str, str]] = []  # (publication seq, id, chain_head)
     for row in store.rows():
         stored = StoredEvent(*row)
-        event = mapper.to_event(stored)
         where = f"event seq {stored.seq} (id {stored.id!r})"
+        failure = chain.time_failure(stored.recorded_at)
+        if failure:
+            raise TamperError(f"{where}: {failure}", stored.seq)
+        event = mapper.to_event(stored)
         if stored.schema_version == type(event).schema_version:
             again = mapper.to_stored(event)
             if (again.id, again.town, again.period, again.occurred_on, again.refers_to,

@@ -105,16 +105,31 @@ def _frontier(conn, size: int) -> dict[int, bytes]:
     return frontier
 
 
-def _apply(conn, size: int, hashes) -> int:
-    """Append leaves (event hashes as hex, seq size+1, size+2, …); returns the new size."""
-    frontier, made = _frontier(conn, size), []
+# The right edge of the tree after the last append, keyed by (size, the hash of the event
+# at that size): the chain hash commits to the whole prefix, so the key names one frontier
+# in any ledger, and an append of one event need not read its nodes back (a third of its
+# cost otherwise). A few entries: one per ledger a process appends to.
+_FRONTIERS: dict[tuple[int, str], dict[int, bytes]] = {}
+
+
+def _apply(conn, size: int, hashes, prev_hash: str | None = None) -> int:
+    """Append leaves (event hashes as hex, seq size+1, size+2, …); returns the new size.
+    ``prev_hash``: the hash of event ``size`` (finds the frontier without reading it)."""
+    cached = _FRONTIERS.pop((size, prev_hash), None) if prev_hash else None
+    frontier, made = (cached if cached is not None else _frontier(conn, size)), []
+    last = prev_hash
     for h in hashes:
         made += append_leaf(frontier, size, leaf_hash(bytes.fromhex(h)))
         size += 1
+        last = h
     made = [m for m in made if m[0] >= LOWEST]
     if made:
         conn.executemany(INSERT, made)
     conn.execute(SET_SIZE, (size,))
+    if last is not None:
+        if len(_FRONTIERS) >= 8:
+            _FRONTIERS.clear()
+        _FRONTIERS[(size, last)] = dict(frontier)
     return size
 
 
@@ -129,7 +144,7 @@ def on_chunk(conn, rows: list[tuple]) -> None:
         size = 0
     if size < rows[0][0] - 1:
         size = catch_up(conn, rows[0][0] - 1)
-    _apply(conn, size, [r[HASH_INDEX] for r in rows])
+    _apply(conn, size, [r[HASH_INDEX] for r in rows], prev_hash=rows[0][11])
 
 
 def catch_up(conn, upto: int | None = None) -> int:
