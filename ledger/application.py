@@ -126,7 +126,8 @@ class Ledger:
         Errors name the file's line: ``line 7: field 'occurred_on': …``.
         """
         records = read_records(path, progress=progress, encoding=encoding, sheet=sheet)
-        return self.store.append(lambda reader: validate_into(reader, records, self._towns))
+        return self.store.append(lambda reader: validate_into(reader, records, self._towns),
+                                 bulk=True)
 
     # -- reading ---------------------------------------------------------------
     def head(self) -> Head | None:

@@ -107,7 +107,7 @@ def _copy(src, dst, progress) -> Head | None:
     # the source's recorded_at strictly increases, so the target's clock rule keeps it
     dst.clock = lambda: parse_timestamp(times.popleft())
     dst.listeners.append(check)
-    dst.append(events)
+    dst.append(events, bulk=True)
     head = dst.head()
     if head != copied[0]:
         raise LedgerError(f"after the copy the target's head is {head}, not the source's "

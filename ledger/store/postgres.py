@@ -230,8 +230,12 @@ class PostgresEventStore:
                               f"version reads ({SCHEMA_VERSION}); upgrade audit-ledger")
 
     # -- writing -------------------------------------------------------------
-    def append(self, prepare: Callable[[StoreReader], Iterable[NewEvent]]) -> int:
+    def append(self, prepare: Callable[[StoreReader], Iterable[NewEvent]],
+               bulk: bool = False) -> int:
         """Append what ``prepare(reader)`` yields, all in one transaction or nothing.
+
+        ``bulk`` changes nothing here: the server's guard runs once per statement (a COPY
+        of a chunk), not per row, so it stays on for imports too.
 
         As :meth:`ledger.store.sqlite.EventStore.append`: ``prepare`` runs with the head
         locked, so what it reads cannot change before the events are written, and its

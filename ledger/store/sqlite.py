@@ -265,7 +265,8 @@ class EventStore:
             raise
 
     # -- writing -------------------------------------------------------------
-    def append(self, prepare: Callable[[StoreReader], Iterable[NewEvent]]) -> int:
+    def append(self, prepare: Callable[[StoreReader], Iterable[NewEvent]],
+               bulk: bool = False) -> int:
         """Append what ``prepare(reader)`` yields, all in one transaction or nothing.
 
         ``prepare`` runs inside ``BEGIN IMMEDIATE``, so what it reads (to validate
@@ -273,10 +274,23 @@ class EventStore:
         also sees the events it yielded earlier in the batch. ``prepare`` may be a
         generator: events are written in chunks as they come, so a large import
         runs in constant memory. Returns how many events were appended.
+
+        ``bulk`` (a file's import): the per-row guard ``events_only_append`` is dropped
+        for this transaction and created again, with the identical SQL, before COMMIT.
+        DDL is transactional in SQLite, so no committed state and no other connection
+        ever lacks it (the write lock is held throughout; readers see the schema as it
+        was committed); a crash rolls the drop back with everything else. The rows the
+        guard would check are this transaction's own: ``seq`` is assigned here after the
+        head, and ``events_id`` (unique) still refuses a reused id.
         """
         try:
             with self.write():
-                return self._append_in(prepare)
+                if not bulk:
+                    return self._append_in(prepare)
+                self.conn.execute("DROP TRIGGER events_only_append")
+                count = self._append_in(prepare)
+                self.conn.execute(GUARDS["events_only_append"])
+                return count
         except sqlite3.IntegrityError as exc:
             raise LedgerError(f"duplicate event id in one batch ({exc}); nothing was written") from None
         except sqlite3.OperationalError as exc:

@@ -11,6 +11,7 @@ import os
 import queue
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -305,3 +306,31 @@ def test_kill_9_at_20_random_points(tmp_path, spawn):
         mark_at = rng.randrange(1, BATCH + 1)
         landed.append(kill_trial(db, spawn, f"b{k}", mark_at, delay=rng.uniform(0, 0.4)))
     assert "mid-batch" in landed, f"no kill landed mid-batch: {landed}"
+
+
+@pytest.mark.slow
+def test_kill_9_mid_bulk_import_leaves_the_append_guard_in_place(tmp_path, spawn):
+    """A bulk append drops ``events_only_append`` inside its transaction: SIGKILL it there
+    and the reopened file has the guard, with its SQL, and refuses INSERT OR REPLACE."""
+    from ledger.store.sqlite import GUARDS
+
+    db = tmp_path / "bulk-crash.db"
+    seed(db, 100)
+    worker = spawn("batch", db, "bulk", BATCH, 20_000, 0, 1, 1)  # lingers; bulk=True
+    worker.expect("mark")
+    said = worker.kill9()
+    assert "exhausted" not in said  # the kill landed inside the transaction
+    conn = sqlite3.connect(db, isolation_level=None)  # a plain connection recovers the WAL
+    try:
+        assert dict(conn.execute("SELECT name, sql FROM sqlite_master "
+                                 "WHERE type = 'trigger'")) == GUARDS
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            conn.execute("INSERT OR REPLACE INTO events (seq, id, type, schema_version, "
+                         "recorded_at, payload, prev_hash, hash) VALUES (1, 'forged', 'Note', "
+                         "1, '2017-01-01T00:00:00.000000Z', '{}', 'x', 'y')")
+        assert conn.execute("SELECT count(*) FROM events").fetchone() == (100,)
+    finally:
+        conn.close()
+    store = EventStore(db)
+    assert store.verify() == 100
+    store.close()

@@ -4,7 +4,7 @@
         Opens DB, prints "ready", waits for one line on stdin (the start signal), then
         appends COUNT events one per transaction, ids ``w{WORKER}-{i}``; prints "done".
 
-    python tests/support/store_workers.py batch DB BATCH COUNT MARK_AT PRE [LINGER]
+    python tests/support/store_workers.py batch DB BATCH COUNT MARK_AT PRE [LINGER [BULK]]
         Commits a small batch of PRE events ``{BATCH}-pre-{i}`` of its own (if PRE > 0),
         prints "committed-pre", then appends COUNT events ``{BATCH}-{i}`` (period BATCH)
         in ONE ``EventStore.append`` from a generator. The generator prints "mark"
@@ -12,7 +12,8 @@
         and "exhausted" after yielding the last one, i.e. before the commit;
         "committed N" follows the commit. MARK_AT 0 means no mark (run to completion).
         LINGER 1 keeps the process alive after the commit (a kill meant to land late
-        then still finds it, however fast the batch ran).
+        then still finds it, however fast the batch ran). BULK 1 appends with
+        ``bulk=True`` (a file import: the per-row guard swapped out for the transaction).
 
     python tests/support/store_workers.py race-open DIR WORKER FILES
         Prints "ready", reads a wall-clock START time from stdin, then for k in
@@ -51,7 +52,8 @@ def appends(db: str, worker: str, count: str, synchronous: str = "FULL") -> None
     say("done")
 
 
-def batch(db: str, name: str, count: str, mark_at: str, pre: str, linger: str = "0") -> None:
+def batch(db: str, name: str, count: str, mark_at: str, pre: str, linger: str = "0",
+          bulk: str = "0") -> None:
     count, mark_at, pre = int(count), int(mark_at), int(pre)
     store = EventStore(db)
     if pre:
@@ -66,7 +68,7 @@ def batch(db: str, name: str, count: str, mark_at: str, pre: str, linger: str = 
                 say("mark")
         say("exhausted")
 
-    appended = store.append(events)
+    appended = store.append(events, bulk=bulk == "1")
     say(f"committed {appended}")
     store.close()
     if int(linger):
