@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, cast
 
 from ledger import readmodel
+from ledger.readmodel import layout as readmodel_layout
 from ledger.audit import audit, rebuild as rebuild_read_model
 from ledger.dates.timeparse import parse_as_of, parse_known_at
 from ledger.errors import LedgerError, UnknownPeriod, UnknownTown
@@ -126,8 +127,13 @@ class Ledger:
         Errors name the file's line: ``line 7: field 'occurred_on': …``.
         """
         records = read_records(path, progress=progress, encoding=encoding, sheet=sheet)
-        return self.store.append(lambda reader: validate_into(reader, records, self._towns),
-                                 bulk=True)
+        count = self.store.append(lambda reader: validate_into(reader, records, self._towns),
+                                  bulk=True)
+        if self._fast:
+            problem = readmodel_layout.after_import(self.store, count)
+            if problem:
+                self.notes.append(problem)
+        return count
 
     # -- reading ---------------------------------------------------------------
     def head(self) -> Head | None:

@@ -18,7 +18,7 @@ import sqlite3
 from typing import Iterable
 
 from ledger.errors import LedgerError, ReadOnlyLedger, TamperError
-from ledger.readmodel import details
+from ledger.readmodel import details, layout
 from ledger.readmodel.dialect import Insert, execute, of
 from ledger.store import Recorder, mapper
 
@@ -58,15 +58,18 @@ def on_chunk(conn: sqlite3.Connection, rows: list[tuple]) -> None:
     apply_rows(conn, rows)
 
 
-def _apply_all(conn: sqlite3.Connection, rows: Iterable[tuple]) -> None:
+def _apply_all(conn: sqlite3.Connection, rows: Iterable[tuple]) -> int:
     chunk: list[tuple] = []
+    count = 0
     for row in rows:
         chunk.append(row)
         if len(chunk) >= 5000:
             apply_rows(conn, chunk)
+            count += len(chunk)
             chunk = []
     if chunk:
         apply_rows(conn, chunk)
+    return count + len(chunk)
 
 
 INSERT_FINDINGS = Insert(
@@ -178,7 +181,9 @@ def ensure(store: Recorder) -> bool:
                 if statement.strip():
                     conn.execute(dialect.table(statement))
             execute(conn, STATE_SQL, ("version", VERSION))
-            _apply_all(conn, dialect.event_rows(conn, applied_seq(conn)))
+            caught_up = _apply_all(conn, dialect.event_rows(conn, applied_seq(conn)))
+            if layout.worth_compacting(conn, caught_up):  # a rebuild, a copied ledger
+                layout.compact(conn)
     except ReadOnlyLedger:
         return False
     except dialect.errors() as exc:
