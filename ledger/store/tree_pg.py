@@ -21,7 +21,7 @@ from ledger.errors import LedgerError, TamperError
 
 COPY_NODES = "COPY merkle_nodes (level, idx, hash) FROM STDIN (FORMAT BINARY)"
 NODE_TYPES = ["int4", "int8", "bytea"]
-# (column, type) of each table as information_schema names them; verify compares them
+# (column, type) of each table as format_type names them; verify compares them
 COLUMNS = {"merkle_nodes": [("level", "integer"), ("idx", "bigint"), ("hash", "bytea")],
            "merkle_state": [("key", "text"), ("value", "bigint")]}
 
@@ -98,9 +98,10 @@ def check_objects(conn) -> None:
     """Raise TamperError unless the tree's tables have their columns and nothing the
     ledger did not create fires on them (a trigger or rule could change what is read)."""
     for name, want in COLUMNS.items():
+        # the catalog, not information_schema: that one hides what the role may not read
         got = [(c, t) for c, t in conn.execute(
-            "SELECT column_name, data_type FROM information_schema.columns WHERE "
-            "table_schema = current_schema() AND table_name = %s ORDER BY ordinal_position",
+            "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute WHERE "
+            "attrelid = to_regclass(%s) AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
             (name,))]
         if got != want:
             raise TamperError(f"the Merkle tree's table {name} was altered from what the "
