@@ -304,3 +304,108 @@ def test_an_appeal_packet_from_a_postgresql_ledger_checks_offline(tmp_path, pg_u
     assert lines[0].startswith("通过：沙溪镇 2017") and "nothing was rewritten" in "\n".join(lines)
     run = run_cli("check", "appeal.zip", "--key", "bureau.pub", cwd=fresh)
     assert run.returncode == 0 and "此后未改写任何记录" in run.stdout_text, run.stderr_text
+
+
+def _cut_with_psql(url: str, after: int) -> None:
+    """As the database's superuser: every event after seq ``after`` deleted, the head and
+    the Merkle tree made to agree, the read model dropped."""
+    import psycopg
+    with psycopg.connect(url, autocommit=True) as raw, raw.transaction():
+        raw.execute("ALTER TABLE events DISABLE TRIGGER USER")
+        raw.execute("ALTER TABLE ledger_head DISABLE TRIGGER USER")
+        raw.execute("DELETE FROM events WHERE seq > %s", (after,))
+        raw.execute("UPDATE ledger_head SET (seq, hash) = (SELECT seq, hash FROM events "
+                    "WHERE seq = %s)", (after,))
+        tree.rebuild(raw)
+        for table in ("rm_findings", "rm_corrections", "rm_facts", "rm_state"):
+            raw.execute(f"DROP TABLE IF EXISTS {table}")
+        raw.execute("ALTER TABLE ledger_head ENABLE TRIGGER USER")
+        raw.execute("ALTER TABLE events ENABLE TRIGGER USER")
+
+
+def test_the_tail_cut_by_the_superuser_and_grown_again(pg_url):
+    with ledger.open(pg_url) as lg:
+        lg.store.append(_notes(0, 40))
+        cp = checkpoints.parse(service.sign_checkpoint(lg, KEY), [KEY.verifier()]).checkpoint
+        lg.store.append(_notes(40, 10))
+    _cut_with_psql(pg_url, 30)
+    with ledger.open(pg_url) as lg:
+        assert lg.verify() == 30  # the checkpoint's own event went with the tail
+        with pytest.raises(TamperError, match="events were removed"):
+            service.check_against_ledger(lg, cp)
+        with pytest.raises(ledger.LedgerError, match="to-size"):
+            service.consistency(lg, cp.size)
+        lg.store.append(_notes(100, 30, tag="refill"))  # grown again past the checkpoint
+        assert lg.verify() == 60
+        with pytest.raises(TamperError, match="rewritten"):
+            service.check_against_ledger(lg, cp)
+        proof = service.consistency(lg, cp.size)
+    proof["from_root"] = cp.root.hex()
+    with pytest.raises(ProofError, match="does not verify"):
+        check_proof(proof)
+
+
+def test_a_fork_copied_to_another_schema_is_caught(pg_url, pg_server, tmp_path):
+    from support.backends import ledger_location
+    with ledger.open(pg_url) as lg:
+        lg.store.append(_notes(0, 25))
+    with ledger_location("postgresql", tmp_path, pg_server) as fork_url:
+        copy_ledger(pg_url, fork_url)  # the same prefix…
+        with ledger.open(pg_url) as lg:
+            lg.store.append(_notes(25, 15))
+            cp = checkpoints.parse(service.sign_checkpoint(lg, KEY), [KEY.verifier()]).checkpoint
+        with ledger.open(fork_url) as lg:
+            lg.store.append(_notes(25, 30, tag="other"))  # …then another story
+            assert lg.verify() == 55
+            with pytest.raises(TamperError):
+                service.check_against_ledger(lg, cp)
+            proof = service.consistency(lg, cp.size)
+    proof["from_root"] = cp.root.hex()
+    with pytest.raises(ProofError, match="does not verify"):
+        check_proof(proof)
+    with ledger.open(pg_url) as lg:  # the honest ledger proves it extends its checkpoint
+        lg.store.append(_notes(40, 5))
+        assert check_proof(service.consistency(lg, cp.size), cp).startswith("ok")
+        service.check_against_ledger(lg, cp)
+
+
+WRITER = """
+import sys, ledger
+from ledger.events import TownRegistered
+from ledger.store import mapper
+url, name = sys.argv[1], sys.argv[2]
+with ledger.open(url) as lg:
+    print("ready", flush=True)
+    sys.stdin.readline()  # all start at once
+    for k in range(40):
+        size = 3 if k % 4 == 3 else 1
+        lg.store.append(lambda reader, k=k, size=size: [mapper.to_stored(
+            TownRegistered(id=f"{name}-{k}-{j}", name=f"{name}镇{k}-{j}")) for j in range(size)])
+"""
+
+
+@pytest.mark.slow  # over a second: three writer processes at once
+def test_writers_in_three_processes_at_once_leave_the_tree_of_the_chain(pg_url):
+    """Appenders are serialised by the head's lock and each keeps its own frontier cache:
+    the tree written under the lock is the tree of the chain whatever the interleaving."""
+    import subprocess
+    import sys
+    with ledger.open(pg_url) as lg:
+        lg.store.append(_notes(0, 3))
+    procs = [subprocess.Popen([sys.executable, "-c", WRITER, pg_url, f"w{i}"], text=True,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE) for i in range(3)]
+    for p in procs:
+        assert p.stdout.readline() == "ready\n"
+    for p in procs:
+        p.stdin.write("go\n")
+        p.stdin.flush()
+    assert [p.wait(timeout=120) for p in procs] == [0, 0, 0]
+    with ledger.open(pg_url) as lg:
+        n = lg.head().seq
+        assert n == 3 + 3 * (30 + 10 * 3)
+        writers = [e.id.split("-")[0] for e in lg.store.events(after_seq=3)]
+        assert sum(a != b for a, b in zip(writers, writers[1:])) >= 3  # they interleaved
+        assert tree.verify_tree(lg.store.conn) == n
+        mem = memory_source(_leaves(lg.store.conn))
+        assert tree.root(lg.store.conn, n) == range_hash(mem, 0, n)
+        assert lg.verify() == n
