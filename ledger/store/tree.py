@@ -176,8 +176,9 @@ def on_chunk(conn, rows: list[tuple]) -> None:
         return
     size = applied_size(conn)
     if size > rows[0][0] - 1:  # claims events the ledger lacks: not ours, build it again
-        conn.execute("DELETE FROM merkle_nodes")
-        conn.execute("UPDATE merkle_state SET value = 0 WHERE key = 'size'")
+        with tree_pg.refused_reset(conn, size, rows[0][0] - 1):
+            conn.execute("DELETE FROM merkle_nodes")
+            conn.execute("UPDATE merkle_state SET value = 0 WHERE key = 'size'")
         size = 0
     if size < rows[0][0] - 1:
         size = catch_up(conn, rows[0][0] - 1)

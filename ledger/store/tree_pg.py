@@ -15,6 +15,7 @@ in one REPEATABLE READ snapshot, since appenders on other machines commit meanwh
 from __future__ import annotations
 
 import re
+import sqlite3
 from contextlib import contextmanager, nullcontext
 
 from ledger.errors import LedgerError, TamperError
@@ -92,6 +93,23 @@ def database_errors(what: str):
         yield
     except psycopg.Error as exc:
         raise LedgerError(f"{what}: {' '.join(str(exc).split())}") from None
+
+
+@contextmanager
+def refused_reset(conn, claimed: int, head: int):
+    """Starting the tree again, which PostgreSQL's application role may not (no DELETE):
+    only hands can make it claim events the ledger lacks, so say that, and who can fix it."""
+    if isinstance(conn, sqlite3.Connection):
+        yield
+        return
+    import psycopg
+    try:
+        yield
+    except psycopg.errors.InsufficientPrivilege:
+        raise TamperError(f"the Merkle tree claims {claimed} events but the ledger has {head}: "
+                          f"it was edited outside the ledger; open the ledger once as the "
+                          f"database's owner to build it again, then run verify; nothing was "
+                          f"written") from None
 
 
 def check_objects(conn) -> None:

@@ -409,3 +409,20 @@ def test_writers_in_three_processes_at_once_leave_the_tree_of_the_chain(pg_url):
         mem = memory_source(_leaves(lg.store.conn))
         assert tree.root(lg.store.conn, n) == range_hash(mem, 0, n)
         assert lg.verify() == n
+
+
+def test_a_tree_claiming_too_much_is_built_again_by_the_owner_and_named_to_the_role(app_url):
+    import psycopg
+    from support.pg import with_user
+    owner = with_user(app_url, "postgres")
+    with ledger.open(app_url) as lg:
+        lg.store.append(_notes(0, 9))
+    with psycopg.connect(owner, autocommit=True) as raw:
+        raw.execute("UPDATE merkle_state SET value = 50 WHERE key = 'size'")
+    with ledger.open(app_url) as lg:
+        with pytest.raises(TamperError, match="claims 50 events but the ledger has 9.*owner"):
+            lg.store.append(_notes(9, 30))
+        assert lg.head().seq == 9  # nothing was written
+    with ledger.open(owner) as lg:
+        lg.store.append(_notes(9, 30))
+        assert lg.verify() == 39
