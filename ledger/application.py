@@ -77,12 +77,14 @@ class Ledger:
         self._fast = self._ensure_read_model()
         if self.store.dialect == "sqlite":
             self.store.listeners.append(readmodel.on_chunk)
-            if tree.prepare(self.store.conn):  # the Merkle tree over the chain (SQLite's)
-                self.store.listeners.append(tree.on_chunk)
         elif self._fast:
             # a role that may not write the read model still appends: its cards are
             # replayed, and whoever next writes the read model catches it up
             self.store.listeners.append(readmodel.on_chunk)
+        # the Merkle tree over the chain, on both backends; where it cannot be written
+        # (a read-only file, a replica) proofs are made only from a tree already caught up
+        if tree.prepare(self.store.conn):
+            self.store.listeners.append(tree.on_chunk)
 
     def _ensure_read_model(self) -> bool:
         try:

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from typing import TYPE_CHECKING
 
@@ -23,19 +24,37 @@ from ledger.proofs import checkpoint as checkpoints
 from ledger.proofs.checkpoint import Checkpoint
 from ledger.store.merkle import consistency_path, inclusion_path, leaf_hash
 from ledger.proofs.note import Signer
-from ledger.store import format_timestamp, tree
+from ledger.store import format_timestamp, tree, tree_pg
+from ledger.store.postgres import redact
 from ledger.store.mapper import mapper
 
 if TYPE_CHECKING:
     from ledger.application import Ledger
 
 
+def database_errors(fn):
+    """On PostgreSQL a server's error (a lost connection, a missing privilege) inside
+    ``fn(lg, …)`` becomes one LedgerError line, never a traceback."""
+    @functools.wraps(fn)
+    def wrapper(lg: "Ledger", *args, **kwargs):
+        if lg.store.dialect == "sqlite":
+            return fn(lg, *args, **kwargs)
+        with tree_pg.database_errors(f"cannot make the proof from {redact(lg.store.url)}"):
+            return fn(lg, *args, **kwargs)
+    return wrapper
+
+
 def _conn(lg: "Ledger"):
     conn = lg.store.conn
     if not tree.prepare(conn) and (not tree.usable(conn)
                                    or tree.applied_size(conn) < tree.head_size(conn)):
-        raise LedgerError("the ledger's Merkle tree is behind and the file is read-only: "
-                          "open it once with write access")
+        if lg.store.dialect == "sqlite":
+            raise LedgerError("the ledger's Merkle tree is behind and the file is read-only: "
+                              "open it once with write access")
+        raise LedgerError("the ledger's Merkle tree is missing or behind and cannot be "
+                          "written here (a replica, or a role without the tree's tables): "
+                          "open the ledger once on the primary as the database's owner "
+                          "(any command, such as head)")
     return conn
 
 
@@ -46,6 +65,7 @@ def _head_size(lg: "Ledger") -> int:
     return head.seq
 
 
+@database_errors
 def sign_checkpoint(lg: "Ledger", key: Signer, origin: str | None = None,
                     actor: str | None = None) -> str:
     """Sign the ledger's tree head and append it as a CheckpointSigned event; returns the
@@ -69,7 +89,7 @@ def sign_checkpoint(lg: "Ledger", key: Signer, origin: str | None = None,
         if head is None:
             raise LedgerError("the ledger is empty: nothing to sign yet")
         cp = Checkpoint(origin or key.name, head.seq, tree.root(conn, head.seq), str(head),
-                        format_timestamp(lg.clock()))
+                        format_timestamp(_now(lg)))
         signed = cp.sign(key)
         made.append(signed)
         yield to_new_event(CheckpointSigned(
@@ -81,6 +101,15 @@ def sign_checkpoint(lg: "Ledger", key: Signer, origin: str | None = None,
     return made[0]
 
 
+def _now(lg: "Ledger"):
+    """The ledger's clock: the injected one, else on PostgreSQL the server's (one clock for
+    every writer, as ``recorded_at``)."""
+    if lg.clock is not None:
+        return lg.clock()
+    return lg.store.conn.execute("SELECT clock_timestamp()").fetchone()[0]
+
+
+@database_errors
 def check_against_ledger(lg: "Ledger", cp: Checkpoint) -> None:
     """Raise TamperError unless the ledger still holds the tree ``cp`` signed."""
     size = _head_size(lg)
@@ -96,6 +125,7 @@ def check_against_ledger(lg: "Ledger", cp: Checkpoint) -> None:
                           f"checkpoint's: the ledger was rewritten", cp.size)
 
 
+@database_errors
 def inclusion(lg: "Ledger", event_id: str, size: int | None = None) -> dict:
     """The inclusion proof of event ``event_id`` in the tree of ``size`` (default: head)."""
     conn = _conn(lg)
@@ -112,6 +142,7 @@ def inclusion(lg: "Ledger", event_id: str, size: int | None = None) -> dict:
             "root": tree.root(conn, size).hex()}
 
 
+@database_errors
 def consistency(lg: "Ledger", from_size: int, to_size: int | None = None) -> dict:
     """The consistency proof from the tree of ``from_size`` to ``to_size`` (default: head)."""
     conn = _conn(lg)
@@ -127,6 +158,7 @@ def consistency(lg: "Ledger", from_size: int, to_size: int | None = None) -> dic
             "to_root": tree.root(conn, to_size).hex()}
 
 
+@database_errors
 def checkpoints_signed(lg: "Ledger") -> list[CheckpointSigned]:
     """The checkpoints the ledger recorded signing, oldest first."""
     return [mapper.to_event(e)

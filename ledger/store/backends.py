@@ -18,6 +18,7 @@ from collections import deque
 from typing import Callable
 
 from ledger.errors import LedgerError, TamperError
+from ledger.store import tree
 from ledger.store.chain import Head
 from ledger.store.postgres import is_postgres_url, redact
 from ledger.store.rows import NewEvent, parse_timestamp
@@ -46,6 +47,7 @@ def init_db(url: str, role: str = "ledger_app", password: str | None = None) -> 
     store = PostgresEventStore(url)  # creates the schema when it is missing
     try:
         with store.conn.transaction():
+            tree.ensure(store.conn)  # a ledger made before the tree was kept on PostgreSQL
             grant_application_role(store.conn, role, password)
     except store._psycopg.Error as exc:
         raise LedgerError(f"cannot create role {role} in {redact(url)}: {_one_line(exc)}") from None
@@ -107,6 +109,8 @@ def _copy(src, dst, progress) -> Head | None:
     # the source's recorded_at strictly increases, so the target's clock rule keeps it
     dst.clock = lambda: parse_timestamp(times.popleft())
     dst.listeners.append(check)
+    if tree.prepare(dst.conn):  # the target's Merkle tree, built as the events arrive
+        dst.listeners.append(tree.on_chunk)
     dst.append(events, bulk=True)
     head = dst.head()
     if head != copied[0]:

@@ -248,6 +248,10 @@ class PostgresEventStore:
                 with self.conn.transaction():
                     return self._append(prepare)
             except psycopg.errors.UniqueViolation as exc:
+                if exc.diag.table_name == "merkle_nodes":  # derived rows edited by hand
+                    raise TamperError("the Merkle tree holds a node the events do not make "
+                                      "(edited outside the ledger): run verify; nothing was "
+                                      "written") from None
                 raise LedgerError(f"duplicate event id in one batch ({_one_line(exc)}); "
                                   f"nothing was written") from None
             except psycopg.errors.LockNotAvailable:

@@ -13,7 +13,9 @@ links ``prev_hash``, and moves the head. Row triggers refuse UPDATE and DELETE, 
 statement trigger TRUNCATE; ``ledger_head`` changes only from inside that trigger.
 
 The application role gets SELECT and INSERT on ``events``, SELECT on ``ledger_head``
-and EXECUTE on ``ledger_lock_head()``, nothing else: the two functions that touch the
+and EXECUTE on ``ledger_lock_head()``; for the Merkle tree (:mod:`ledger.store.tree`)
+SELECT and INSERT on ``merkle_nodes`` and SELECT, INSERT and UPDATE on the one-row
+counter ``merkle_state``; nothing else: the two functions that touch the
 head run as their owner (SECURITY DEFINER), and only an owner may drop or alter a
 trigger (see docs/deployment.md).
 """
@@ -23,6 +25,7 @@ from __future__ import annotations
 import re
 
 from ledger.errors import LedgerError, TamperError
+from ledger.store import tree
 from ledger.store.chain import GENESIS_HASH
 
 SCHEMA_VERSION = 1
@@ -167,6 +170,7 @@ def create_schema(conn) -> None:
     conn.execute("REVOKE ALL ON FUNCTION ledger_events_appended() FROM PUBLIC")
     for _table, sql in GUARDS.values():
         conn.execute(sql)
+    tree.ensure(conn)  # the Merkle tree's tables, derived from the events
 
 
 ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
@@ -192,6 +196,9 @@ def grant_application_role(conn, role: str, password: str | None = None) -> None
     conn.execute(sql.SQL("GRANT SELECT, INSERT ON events TO {}").format(ident))
     conn.execute(sql.SQL("GRANT SELECT ON ledger_head TO {}").format(ident))
     conn.execute(sql.SQL("GRANT EXECUTE ON FUNCTION ledger_lock_head() TO {}").format(ident))
+    # the Merkle tree: a node is written once; its size row moves with every append
+    conn.execute(sql.SQL("GRANT SELECT, INSERT ON merkle_nodes TO {}").format(ident))
+    conn.execute(sql.SQL("GRANT SELECT, INSERT, UPDATE ON merkle_state TO {}").format(ident))
     # derived tables the owner creates later beside the events (the read model): the role
     # keeps them in step with its appends, and can never drop them; verify checks them
     conn.execute(sql.SQL("ALTER DEFAULT PRIVILEGES IN SCHEMA {} GRANT SELECT, INSERT, UPDATE "

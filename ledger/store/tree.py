@@ -9,6 +9,10 @@ hashed from at most 15 of the events' ``hash`` read by ``seq``, a leaf being
 is a cache: caught up from the events when behind (a ledger written by a tool
 that did not keep it) and checked against the chain by :func:`verify_tree`.
 
+The same rows on SQLite and PostgreSQL: the SQL is written once, in SQLite's words;
+:mod:`ledger.store.tree_pg` holds PostgreSQL's few differences (placeholders, BYTEA,
+COPY, the appenders' lock, one snapshot for verify).
+
 >>> import sqlite3
 >>> conn = sqlite3.connect(":memory:")
 >>> ensure(conn)
@@ -21,6 +25,7 @@ from __future__ import annotations
 import sqlite3
 
 from ledger.errors import TamperError
+from ledger.store import tree_pg
 from ledger.store.merkle import append_leaf, leaf_hash, node_hash, range_hash
 
 # portable SQL (SQLite and PostgreSQL): BLOB is BYTEA there; no WITHOUT ROWID on purpose
@@ -36,6 +41,7 @@ SET_SIZE = ("INSERT INTO merkle_state (key, value) VALUES ('size', ?) "
             "ON CONFLICT (key) DO UPDATE SET value = excluded.value")
 NODE = "SELECT hash FROM merkle_nodes WHERE level = ? AND idx = ?"
 EVENT_HASHES = "SELECT seq, hash FROM events WHERE seq > ? AND seq <= ? ORDER BY seq"
+PAGE = 10000  # event hashes per query when catching up or verifying (constant memory)
 HASH_INDEX = 12  # ``hash`` is the last of the store's COLUMNS
 LOWEST = 4  # the lowest level stored
 VERSION = 2  # of the tables' layout: another one is built again from the events
@@ -47,26 +53,40 @@ def own_objects() -> dict[str, str | None]:
             "sqlite_autoindex_merkle_nodes_1": None, "sqlite_autoindex_merkle_state_1": None}
 
 
-def ensure(conn: sqlite3.Connection) -> None:
+def _sqlite(conn) -> bool:
+    return isinstance(conn, sqlite3.Connection)
+
+
+def _execute(conn, sql: str, params=()):
+    """``conn.execute`` with the tree's SQL in the connection's dialect."""
+    return conn.execute(sql if _sqlite(conn) else tree_pg.sql(sql), params)
+
+
+def ensure(conn) -> None:
     """Create the tables if missing (inside or outside a transaction)."""
+    if not _sqlite(conn):
+        if not tree_pg.exists(conn):  # IF NOT EXISTS alone needs CREATE on the schema
+            for sql in SCHEMA:
+                conn.execute(tree_pg.table(sql))
+        return
     for sql in SCHEMA:
         conn.execute(sql)
 
 
 def prepare(conn) -> bool:
     """Create the tables and catch up with the events (building them again if they are
-    of another layout); False if the file is read-only."""
+    of another layout); False if the ledger cannot be written here (a read-only file,
+    a replica, a role that may not create the tables)."""
+    if not _sqlite(conn):
+        return tree_pg.prepare(conn, lambda: _ready(conn), lambda: _build(conn))
     try:
-        if _exists(conn) and _version(conn) == VERSION and applied_size(conn) >= head_size(conn):
+        if _ready(conn):
             return True
         conn.execute("BEGIN IMMEDIATE")
     except sqlite3.OperationalError:
         return False
     try:
-        ensure(conn)
-        if _version(conn) != VERSION:
-            rebuild(conn)
-        catch_up(conn)
+        _build(conn)
         conn.execute("COMMIT")
         return True
     except sqlite3.OperationalError:
@@ -77,7 +97,21 @@ def prepare(conn) -> bool:
         raise
 
 
+def _ready(conn) -> bool:
+    return _exists(conn) and _version(conn) == VERSION and applied_size(conn) >= head_size(conn)
+
+
+def _build(conn) -> None:
+    """Inside the writers' transaction: the tables, of this layout, caught up."""
+    ensure(conn)
+    if _version(conn) != VERSION:
+        rebuild(conn)
+    catch_up(conn)
+
+
 def _exists(conn) -> bool:
+    if not _sqlite(conn):
+        return tree_pg.exists(conn)
     return conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'merkle_state'"
                         ).fetchone()[0] == 1
 
@@ -124,8 +158,11 @@ def _apply(conn, size: int, hashes, prev_hash: str | None = None) -> int:
         last = h
     made = [m for m in made if m[0] >= LOWEST]
     if made:
-        conn.executemany(INSERT, made)
-    conn.execute(SET_SIZE, (size,))
+        if _sqlite(conn):
+            conn.executemany(INSERT, made)
+        else:  # nodes are written once, under the appenders' lock: no old row to meet
+            tree_pg.insert_nodes(conn, made)
+    _execute(conn, SET_SIZE, (size,))
     if last is not None:
         if len(_FRONTIERS) >= 8:
             _FRONTIERS.clear()
@@ -139,8 +176,9 @@ def on_chunk(conn, rows: list[tuple]) -> None:
         return
     size = applied_size(conn)
     if size > rows[0][0] - 1:  # claims events the ledger lacks: not ours, build it again
-        conn.execute("DELETE FROM merkle_nodes")
-        conn.execute("UPDATE merkle_state SET value = 0 WHERE key = 'size'")
+        with tree_pg.refused_reset(conn, size, rows[0][0] - 1):
+            conn.execute("DELETE FROM merkle_nodes")
+            conn.execute("UPDATE merkle_state SET value = 0 WHERE key = 'size'")
         size = 0
     if size < rows[0][0] - 1:
         size = catch_up(conn, rows[0][0] - 1)
@@ -151,10 +189,21 @@ def catch_up(conn, upto: int | None = None) -> int:
     """Add the leaves of events after the tree's size up to seq ``upto`` (default: all)."""
     size = applied_size(conn)
     upto = head_size(conn) if upto is None else upto
-    cur = conn.execute(EVENT_HASHES, (size, upto))
-    while batch := cur.fetchmany(10000):
+    for batch in _event_hashes(conn, size, upto):
         size = _apply(conn, size, [h for _, h in batch])
     return size
+
+
+def _event_hashes(conn, after: int, upto: int):
+    """``(seq, hash)`` of events ``after < seq <= upto`` in pages of PAGE, by seq (no
+    cursor is held open across the caller's own statements)."""
+    while after < upto:
+        page = _execute(conn, EVENT_HASHES, (after, min(upto, after + PAGE))).fetchall()
+        if page:
+            yield page
+        if len(page) < min(PAGE, upto - after):  # missing events: the caller names them
+            return
+        after += PAGE
 
 
 def node(conn, level: int, idx: int) -> bytes:
@@ -162,13 +211,13 @@ def node(conn, level: int, idx: int) -> bytes:
     if level < LOWEST:  # hashed from its 2**level events (8 at most)
         first, count = idx << level, 1 << level
         hashes = [leaf_hash(bytes.fromhex(h)) for _, h in
-                  conn.execute(EVENT_HASHES, (first, first + count))]
+                  _execute(conn, EVENT_HASHES, (first, first + count))]
         if len(hashes) != count:
             raise TamperError(f"events seq {first + 1}..{first + count} are missing", first + 1)
         while len(hashes) > 1:
             hashes = [node_hash(hashes[i], hashes[i + 1]) for i in range(0, len(hashes), 2)]
         return hashes[0]
-    row = conn.execute(NODE, (level, idx)).fetchone()
+    row = _execute(conn, NODE, (level, idx)).fetchone()
     if row is None:
         raise TamperError(f"the Merkle tree lacks node {level}/{idx}: run verify")
     return bytes(row[0])
@@ -199,19 +248,33 @@ def verify_tree(conn) -> int:
     first that differs (or is missing or extra). Returns the tree size checked.
 
     Call it after the chain is verified: the chain vouches for the events' hashes,
-    this for the tree built on them. Reads in constant memory.
+    this for the tree built on them. Reads the events in constant memory; on PostgreSQL
+    everything in one snapshot (appenders may commit meanwhile), and its tables are
+    checked for columns and triggers the ledger did not make.
     """
+    if _sqlite(conn):
+        return _verify_tree(conn)
+    with tree_pg.database_errors("cannot verify the Merkle tree"):
+        tree_pg.check_objects(conn)
+        with tree_pg.snapshot(conn):
+            return _verify_tree(conn)
+
+
+def _verify_tree(conn) -> int:
     size = applied_size(conn)
     if size != head_size(conn):
         raise TamperError(f"the Merkle tree covers {size} events but the ledger has "
                           f"{head_size(conn)} (was it written by another tool?)")
     # nodes in the order appends complete them: by the leaf that ends them, lowest first
     stored = conn.execute("SELECT level, idx, hash FROM merkle_nodes "
-                          "ORDER BY (idx + 1) * (1 << level), level")
+                          "ORDER BY (idx + 1) * (CAST(1 AS BIGINT) << level), level")
     frontier: dict[int, bytes] = {}
-    cur = conn.execute(EVENT_HASHES, (0, size))
-    while batch := cur.fetchmany(10000):
+    checked = 0
+    for batch in _event_hashes(conn, 0, size):
         for seq, h in batch:
+            if seq != checked + 1:
+                raise TamperError(f"event seq {checked + 1} is missing", checked + 1)
+            checked = seq
             for level, idx, digest in append_leaf(frontier, seq - 1, leaf_hash(bytes.fromhex(h))):
                 if level < LOWEST:
                     continue
@@ -222,6 +285,8 @@ def verify_tree(conn) -> int:
                 if bytes(row[2]) != digest:
                     raise TamperError(f"the Merkle tree's node {level}/{idx} does not match "
                                       f"the events (event seq {seq})", seq)
+    if checked != size:
+        raise TamperError(f"event seq {checked + 1} is missing", checked + 1)
     extra = stored.fetchone()
     if extra is not None:
         raise TamperError(f"the Merkle tree holds node {extra[0]}/{extra[1]}, which the "
@@ -231,7 +296,13 @@ def verify_tree(conn) -> int:
 
 def rebuild(conn) -> int:
     """Drop the stored nodes and build them again from the events (in a transaction)."""
-    conn.execute("DELETE FROM merkle_nodes")
-    conn.execute("DELETE FROM merkle_state")
-    conn.execute("INSERT INTO merkle_state (key, value) VALUES ('version', ?)", (VERSION,))
+    if _any_row(conn):  # new tables: only INSERT, which PostgreSQL's application role may
+        conn.execute("DELETE FROM merkle_nodes")
+        conn.execute("DELETE FROM merkle_state")
+    _execute(conn, "INSERT INTO merkle_state (key, value) VALUES ('version', ?)", (VERSION,))
     return catch_up(conn)
+
+
+def _any_row(conn) -> bool:
+    return any(conn.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone()
+               for table in ("merkle_nodes", "merkle_state"))
