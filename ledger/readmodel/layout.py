@@ -16,7 +16,7 @@ application's role.
 
 >>> import sqlite3
 >>> conn = sqlite3.connect(":memory:")
->>> worth_compacting(conn, appended=500)
+>>> worth_compacting(conn, appended=500, total=500)
 False
 """
 
@@ -29,20 +29,21 @@ from ledger.readmodel.dialect import of
 
 # the clustered tables a card reads, with their key; rm_corrections is small and read
 # by target, rm_details by seq (already in the order it is written)
-CLUSTERED = {"rm_findings": "town, period, seq", "rm_facts": "town, period, seq"}
+# (table: its key, the name its copy is built under)
+CLUSTERED = {"rm_findings": ("town, period, seq", "rm_findings_compacted"),
+             "rm_facts": ("town, period, seq", "rm_facts_compacted")}
 COMPACT_MIN = 20_000  # below this an import's rows fit in a few pages whatever their order
 SHARE = 0.25  # compact when an import wrote at least this share of the table
 
 
-def worth_compacting(conn: sqlite3.Connection, appended: int) -> bool:
-    """Whether an import that appended ``appended`` events should :func:`compact`: a
-    large one, that wrote a good share of the table (so the rewrite costs at most a few
-    times what the import wrote)."""
+def worth_compacting(conn: sqlite3.Connection, appended: int, total: int) -> bool:
+    """Whether an import that appended ``appended`` events of the ledger's ``total``
+    should :func:`compact`: a large one, that wrote a good share of the table (so the
+    rewrite costs at most a few times what the import wrote)."""
     if appended < COMPACT_MIN or of(conn).name != "sqlite":
         return False
     if not of(conn).has_table(conn, "rm_findings"):
         return False
-    total = conn.execute("SELECT max(seq) FROM events").fetchone()[0] or 0
     return appended >= SHARE * total
 
 
@@ -53,12 +54,11 @@ def compact(conn: sqlite3.Connection) -> None:
     new pages at the end of the file in the order its sorted rows arrive, where a table
     emptied and refilled would reuse its old scattered pages.
     """
-    for table, key in CLUSTERED.items():
+    for table, (key, fresh) in CLUSTERED.items():
         sql = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?",
                            (table,)).fetchone()
         if sql is None:
             continue
-        fresh = f"{table}_compacted"
         conn.execute(f"DROP TABLE IF EXISTS {fresh}")  # a leftover of a foreign tool
         conn.execute(renamed(sql[0], fresh))
         conn.execute(f"INSERT INTO {fresh} SELECT * FROM {table} ORDER BY {key}")
@@ -91,8 +91,8 @@ def unquoted(create_sql: str) -> str:
 def after_import(store, appended: int) -> str | None:
     """Compact the read model after a large import (its own short write transaction:
     the import is committed either way); returns what went wrong, if anything."""
-    conn = store.conn
-    if not worth_compacting(conn, appended):
+    conn, head = store.conn, store.head()
+    if not worth_compacting(conn, appended, head.seq if head else 0):
         return None
     try:
         with store.write():

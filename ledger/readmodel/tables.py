@@ -182,7 +182,7 @@ def ensure(store: Recorder) -> bool:
                     conn.execute(dialect.table(statement))
             execute(conn, STATE_SQL, ("version", VERSION))
             caught_up = _apply_all(conn, dialect.event_rows(conn, applied_seq(conn)))
-            if layout.worth_compacting(conn, caught_up):  # a rebuild, a copied ledger
+            if layout.worth_compacting(conn, caught_up, head.seq if head else 0):  # a rebuild, a copied ledger
                 layout.compact(conn)
     except ReadOnlyLedger:
         return False
