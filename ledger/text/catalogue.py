@@ -15,8 +15,13 @@ from __future__ import annotations
 
 V = r"'(?P<v>(?:[^'\\]|\\.)*)'"  # a repr'd value
 
-WORDS = {"private key": "私钥", "verifier key": "公钥", "checkpoint": "检查点",  # a {w} group
-         "proof": "证明文件", "receipt": "回执", "rubric file": "评分标准文件"}
+WORDS = {  # a {w…} group in a template: what was read, what a value should be or is
+    "private key": "私钥", "verifier key": "公钥", "checkpoint": "检查点", "proof": "证明文件",
+    "receipt": "回执", "rubric file": "评分标准文件", "a string": "文本", "true or false":
+    "true 或 false", "a whole number": "整数", "a number": "数字", "a table": "表（table）",
+    "an array of tables": "表数组（[[…]]）", "an array": "数组", "a date (YYYY-MM-DD)":
+    "日期（YYYY-MM-DD）", "boolean": "布尔值", "integer": "整数", "float": "小数", "string": "文本",
+    "date": "日期", "date-time": "日期时间", "time": "时间"}
 
 # Read before messages.py's own entries: more precise than its general ones.
 FIRST: list[tuple[str, str]] = [
@@ -277,4 +282,81 @@ MORE: list[tuple[str, str]] = [
     (r"the receipt's checkpoint: (?P<r>.*)", "回执中的检查点：{r}"),
     (r"the receipt's sha256 (?P<a>\S+) is not the one publication (?P<p>\S+) froze \((?P<b>\S+)\)",
      "回执的 sha256 {a} 不是公布 {p} 冻结时的（{b}）"),
+    # a record's fields (importing/), after 'line N: field X: '
+    (r"must be a list of objects \{finding, quantity and/or value\}",
+     "应为对象列表，每项写明 finding 以及 quantity 和/或 value"),
+    (rf"unknown key {V} \(allowed: (?P<k>.*)\)", "未知的键「{v}」（可用：{k}）"),
+    (rf"the amendment of {V} gives no quantity or value", "对「{v}」的更正没有给出 quantity 或 value"),
+    (r"(?P<c>\S+) is a bonus: the rubric requires evidence \(「(?P<e>.*)」\); give at least one "
+     r"evidence entry", "{c} 是加分项：评分标准要求提供证据（「{e}」）；请至少填写一项 evidence"),
+    (rf"town {V} looks like the registered town '(?P<t>.*)' \(the same after NFKC and case "
+     r"folding\): use that name, or one that cannot be mistaken for it",
+     "镇名「{v}」与已登记的「{t}」看起来相同（NFKC 规范化并忽略大小写后一致）：请使用已登记的名称，或换一个不会混淆的名称"),
+    (rf"finding {V} was not part of appeal '(?P<a>.*)'", "问题「{v}」不在申诉「{a}」所列的问题中"),
+    # an appeal packet (after 'FILE (文件): ')
+    (r"not an appeal packet manifest", "不是申诉材料包的清单"),
+    (r"the publication is not the manifest's", "公布记录与清单所列的不同"),
+    (r"its SHA-256 is not the published rubric's", "其 SHA-256 与公布时的评分标准不同"),
+    (r"its container was altered outside the files", "压缩包本身在文件之外被改动过"),
+    (r"unreadable or altered \((?P<r>.*)\)", "无法读取或已被改动（{r}）"),
+    (r"altered: its SHA-256 is not the one the signed manifest lists", "已被改动：其 SHA-256 与签名清单所列的不同"),
+    (r"expected exactly the files (?P<f>.*)", "应恰好包含这些文件：{f}"),
+    # a rubric file's node (after 'FILE: NODE: KEY: ')
+    (r"missing required key(?: \(this version reads schema (?P<a>.*)\))?", "缺少必填的键"),
+    (r"this version reads schema (?P<a>.+), not (?P<v>.*)", "本程序读取 schema {a}，而不是 {v}"),
+    (r"needs schema = (?P<n>\S+) \(this file says an earlier schema\)",
+     "需要 schema = {n}（此文件写的是较早的 schema）"),
+    (r"unknown key \(allowed here: (?P<k>.*)\)", "未知的键（此处可用：{k}）"),
+    (r"expected (?P<w>.+), got (?P<wg>an array|a table)", "应为{w}，而不是{wg}"),
+    (r"expected (?P<w>.+), got (?P<wt>boolean|integer|float|string|date|date-time|time) "
+     r"(?P<g>.*)", "应为{w}，而不是{wt} {g}"),
+    (r"expected (?P<w>.+), got (?P<g>.*)", "应为{w}，而不是 {g}"),
+    (r"must be at least (?P<n>\S+), got (?P<g>.*)", "不能小于 {n}，而此处是 {g}"),
+    (r"must be at most (?P<n>\S+), got (?P<g>.*)", "不能大于 {n}，而此处是 {g}"),
+    (r"must be a finite number, got (?P<g>.*)", "应为有限的数，而此处是 {g}"),
+    (r"must lie between (?P<a>\S+) and (?P<b>\S+), got (?P<g>.*)", "应在 {a} 与 {b} 之间，而此处是 {g}"),
+    (r"at most (?P<n>\d+) decimal places, got (?P<g>.*)", "最多 {n} 位小数，而此处是 {g}"),
+    (r"must not be negative, got (?P<g>.*)", "不能为负数，而此处是 {g}"),
+    (r"must be positive, got (?P<g>.*)", "应为正数，而此处是 {g}"),
+    (rf"unsupported value {V} \(expected one of (?P<o>.*)\)", "不支持的值「{v}」（可用：{o}）"),
+    (rf"duplicate (?P<k>\w+) id {V}", "重复的 {k} 编号「{v}」"),
+    (rf"duplicate grade {V}", "重复的等次「{v}」"),
+    (r"two grades start at (?P<n>\S+)", "有两个等次都从 {n} 分起"),
+    (rf"{V} must be lowercase letters, digits and hyphens \(e\.g\. taicang-2017\)",
+     "「{v}」只能由小写字母、数字和连字符组成（例如 taicang-2017）"),
+    (rf"{V} is not one of the grade bands", "「{v}」不是已定义的等次之一"),
+    (r"a rubric needs at least one group", "评分标准至少需要一个一级指标组"),
+    (r"non-bonus indicator points sum to (?P<a>\S+), not base_total (?P<b>\S+)",
+     "非加分指标的分值合计为 {a}，与 base_total {b} 不符"),
+    (r"(?P<e>\S+) must come after valid_to (?P<t>\S+) \(the window follows the period\)",
+     "{e} 应晚于 valid_to {t}（考核期在年度之后）"),
+    (r"at least one grade band is needed", "至少需要一个等次"),
+    (rf"group id {V} must be one capital letter", "一级指标编号「{v}」应为一个大写字母"),
+    (r"group has no indicators", "此一级指标下没有二级指标"),
+    (rf"indicator id {V} must be its group letter and two digits \(e\.g\. (?P<e>\S+)\)",
+     "二级指标编号「{v}」应为所属组的字母加两位数字（例如 {e}）"),
+    (rf"indicator id {V} must start with its group letter (?P<g>\S+)",
+     "二级指标编号「{v}」应以所属组的字母 {g} 开头"),
+    (r"indicator has no clauses", "此二级指标下没有条款"),
+    (rf"clause id {V} must be its indicator id, a dot and a number \(e\.g\. (?P<e>\S+)\)",
+     "条款编号「{v}」应为所属指标编号、一个点和序号（例如 {e}）"),
+    (rf"clause id {V} does not start with its indicator id (?P<i>\S+)",
+     "条款编号「{v}」没有以所属指标编号 {i} 开头"),
+    (r"clauses are numbered 1, 2, 3… in order: expected (?P<e>\S+), got (?P<g>.*)",
+     "条款应按 1、2、3… 顺序编号：此处应为 {e}，而不是 {g}"),
+    (r"a veto rule belongs in \[\[vetoes\]\], not in an indicator",
+     "一票否决规则应写在 [[vetoes]] 中，而不是写在指标下"),
+    (r"a bonus rule needs a bonus indicator \(its group has bonus = true\)",
+     "加分规则须属于加分指标（其组写有 bonus = true）"),
+    (r"a bonus indicator takes only bonus rules, not (?P<k>.*)", "加分指标只接受加分规则，不接受 {k}"),
+    (r"rate_shortfall needs a clause about a rate \(its text\.zh names no 率 or %\)",
+     "rate_shortfall 须用于关于比率的条款（其 text.zh 中没有“率”或“%”）"),
+    (r"only bonus clauses require evidence \(a deduction is the auditor's finding\)",
+     "只有加分条款才要求证据（扣分依据的是核查人员的发现）"),
+    (rf"veto id {V} must be V and a number \(e\.g\. V1\)", "一票否决编号「{v}」应为 V 加数字（例如 V1）"),
+    (r"a veto item takes rule kind 'veto', not (?P<k>.*)", "一票否决项的规则类型应为 'veto'，而不是 {k}"),
+    (rf"unknown rule kind {V} \(expected one of (?P<o>.*)\)", "未知的规则类型「{v}」（可用：{o}）"),
+    (r"(?P<d>\S+) lies outside valid_from\.\.valid_to \((?P<r>.*)\)", "{d} 不在 valid_from..valid_to 范围内（{r}）"),
+    (r"a rate target is a percentage in \(0, 100\], got (?P<g>.*)", "比率目标应为 (0, 100] 内的百分数，而此处是 {g}"),
+    (r"must be positive and at most the target, got (?P<g>.*)", "应为正数且不超过目标值，而此处是 {g}"),
 ]

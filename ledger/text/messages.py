@@ -219,8 +219,8 @@ def reason(text: str) -> str | None:
     for pattern, template in _COMPILED:
         m = pattern.fullmatch(text)
         if m:
-            values = {k: _A.get(v, v) if k == "a" else WORDS.get(v, v) if k == "w" else
-                      (v or "") for k, v in m.groupdict().items()}
+            values = {k: _A.get(v, v) if k == "a" else WORDS.get(v, v) if k.startswith("w")
+                      else (v or "") for k, v in m.groupdict().items()}
             if values.get("r"):  # a reason inside the reason: its Chinese when known
                 values["r"] = reason(values["r"]) or values["r"]
             return template.format(**values)

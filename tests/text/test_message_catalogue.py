@@ -70,13 +70,20 @@ SAMPLES = [
 _SAMPLES = [(re.compile(p, re.I), v) for p, v in SAMPLES]
 
 
-def sample_for(expr: ast.expr, local: dict) -> object:
-    """A plausible value for one placeholder (a local f-string variable: its own sample)."""
+def sample_for(expr: ast.expr, local: dict, module_globals: dict) -> object:
+    """A plausible value for one placeholder (a local f-string variable: its own sample;
+    a module constant such as MAX_TEXT_BYTES: its value)."""
     if isinstance(expr, ast.Name) and expr.id in local:
-        return render(local[expr.id], {}, local)
+        text = render(local[expr.id], module_globals, local)
+        if text is not None:
+            return text
+    if isinstance(expr, ast.Name) and expr.id.isupper() and \
+            isinstance(module_globals.get(expr.id), (int, str)):
+        return module_globals[expr.id]
     if isinstance(expr, ast.IfExp):  # `f" ({x})" if x else ""`: the filled branch
-        return render(expr.body, {}, local) if isinstance(expr.body, (ast.JoinedStr, ast.Constant)) \
-            else sample_for(expr.body, local)
+        if isinstance(expr.body, (ast.JoinedStr, ast.Constant)):
+            return render(expr.body, module_globals, local)
+        return sample_for(expr.body, local, module_globals)
     if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and \
             expr.func.id == "did_you_mean":
         return ""  # the did-you-mean tail: tested in tests/cli/test_messages.py
@@ -103,7 +110,7 @@ def render(node: ast.expr, module_globals: dict, local: dict | None = None) -> s
             if isinstance(part, ast.Constant):
                 out.append(str(part.value))
                 continue
-            value = sample_for(part.value, local)
+            value = sample_for(part.value, local, module_globals)
             if part.conversion == ord("r"):
                 value = repr(value)
             spec = "".join(p.value for p in part.format_spec.values
@@ -171,9 +178,10 @@ def local_imports(tree: ast.Module, module) -> dict:
     return names
 
 
-def scan() -> tuple[list[tuple[str, int, str]], list[tuple[str, str]]]:
-    """(samples as (module, line, message), raise sites that are not literals)."""
-    samples, indirect = [], []
+def modules() -> list[tuple[str, ast.Module, dict, dict]]:
+    """Each module: (path under ledger/, its tree, the names it sees, node id -> the
+    f-string variables of the function around that node)."""
+    out = []
     for path in sorted(ROOT.rglob("*.py")):
         rel = path.relative_to(ROOT).as_posix()
         if rel == "__main__.py":  # runs the CLI when imported; raises nothing itself
@@ -188,6 +196,17 @@ def scan() -> tuple[list[tuple[str, int, str]], list[tuple[str, str]]]:
                 strings = local_strings(func)
                 for inner in ast.walk(func):
                     enclosing[id(inner)] = strings
+        out.append((rel, tree, g, enclosing))
+    return out
+
+
+MODULES = modules()
+
+
+def scan() -> tuple[list[tuple[str, int, str]], list[tuple[str, str]]]:
+    """(samples as (module, line, message), raise sites that are not literals)."""
+    samples, indirect = [], []
+    for rel, tree, g, enclosing in MODULES:
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and node.args and _is_message_class(
                     _called_class(node, g)):
@@ -212,7 +231,43 @@ def scan() -> tuple[list[tuple[str, int, str]], list[tuple[str, str]]]:
                             elif isinstance(p, ast.JoinedStr):
                                 samples.append((rel, p.lineno,
                                                 render(p, g, enclosing.get(id(p), {}))))
-    return samples, indirect
+    return samples + helper_reasons(), indirect
+
+
+REASON_PARAM = re.compile(r"^(reason|problem|why)$")
+
+
+def helper_reasons() -> list[tuple[str, int, str]]:
+    """The reasons handed to a message helper: a function that raises a LedgerError whose
+    f-string ends in one of its parameters (``fail(field, reason)``, ``node.fail(key,
+    problem)``); each string or f-string its callers pass there is a reason to translate
+    (translate() reads the helper's lead — file, node, field — around it)."""
+    helpers: dict[str, int] = {}  # helper name -> the reason's position among the call's args
+    for _rel, tree, _g, _enclosing in MODULES:
+        for func in ast.walk(tree):
+            if not isinstance(func, ast.FunctionDef):
+                continue
+            params = [a.arg for a in func.args.args]
+            offset = 1 if params and params[0] == "self" else 0
+            for node in ast.walk(func):
+                if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) and \
+                        node.exc.args and isinstance(node.exc.args[0], ast.JoinedStr):
+                    last = node.exc.args[0].values[-1]
+                    if isinstance(last, ast.FormattedValue) and isinstance(last.value, ast.Name) \
+                            and REASON_PARAM.match(last.value.id) and last.value.id in params:
+                        helpers[func.name] = params.index(last.value.id) - offset
+    found = []
+    for rel, tree, g, enclosing in MODULES:
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "attr", None) or getattr(node.func, "id", None)
+            at = helpers.get(name)
+            if at is not None and len(node.args) > at:
+                text = render(node.args[at], g, enclosing.get(id(node), {}))
+                if text is not None:
+                    found.append((rel, node.lineno, text))
+    return found
 
 
 SAMPLES_FOUND, INDIRECT_FOUND = scan()
@@ -226,6 +281,8 @@ def test_the_scan_finds_the_messages_it_should():
     assert any("content does not match its hash" in t for t in texts)   # chain failures
     assert any("its payload does not decode" in t for t in texts)       # a helper's error
     assert any("psycopg" in t.lower() for t in texts)                   # INSTALL_HINT
+    assert "missing required key" in texts                              # a rubric node's problem
+    assert any(t.startswith("must be text, not") for t in texts)        # a record field's
 
 
 def test_every_indirect_raise_site_is_explained():
