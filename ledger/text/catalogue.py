@@ -25,8 +25,11 @@ WORDS = {  # a {w…} group in a template: what was read, what a value should be
 
 # Read before messages.py's own entries: more precise than its general ones.
 FIRST: list[tuple[str, str]] = [
+    (r"cannot read (?P<w>private key|verifier key) (?P<f>.+): no such file; keygen prints the "
+     r"paths it writes: give its (?P<s>\.key|\.pub) file",
+     "无法读取{w} {f}：文件不存在；keygen 会打印它写出的完整路径，请给出其中的 {s} 文件"),
     (r"cannot read (?P<w>private key|verifier key|checkpoint|proof|receipt) (?P<f>.+): no such "
-     r"file(?P<hint>.*)", "无法读取{w} {f}：文件不存在{hint}"),
+     r"file", "无法读取{w} {f}：文件不存在"),
     (r"cannot read (?P<w>private key|verifier key|checkpoint|proof|receipt) (?P<f>.+): (?P<r>.*)",
      "无法读取{w} {f}：{r}"),
     (r"cannot read rubric file: (?P<r>.*)", "无法读取评分标准文件：{r}"),
@@ -205,6 +208,8 @@ MORE: list[tuple[str, str]] = [
     (r"--checkpoint needs --key PUBKEY to check its signature", "--checkpoint 需要 --key PUBKEY 来核对其签名"),
     (r"a receipt is checked with the bureau's key: --key PUBKEY", "回执要用市局的公钥核对：请给出 --key PUBKEY"),
     # keys, notes, checkpoints
+    (r"give a key name with --dir, or a path NAME without it",
+     "--dir 只能与密钥名一起用；NAME 是路径时请去掉 --dir"),
     (r"(?P<f>.+) exists: a key is never overwritten; choose another name",
      "{f} 已存在：密钥从不覆盖；请换一个名字"),
     (r"(?P<f>.+) is a log's key: a cosigner's key is made with `keygen NAME --cosigner` (?P<r>.*)",
