@@ -240,10 +240,9 @@ def _check_is_demo(path: Path, fresh: list[tuple]) -> None:
 
 FRAME = {
     "zh": {"built": "演示账本：{db}（{n} 条事件，哈希链已核对）", "board": "== 2017 年度评价结果 ==",
-           "card": "== {town}：评分卡（每项扣分及其依据） ==", "more": "进一步查看：",
-           "lang": "--lang en"},
+           "card": "== {town}：评分卡（每项扣分及其依据） ==", "more": "进一步查看："},
     "en": {"built": "demo ledger: {db} ({n} events, chain verified)", "board": "== 2017 scoreboard ==",
-           "card": "== {town}: traced card ==", "more": "Explore further:", "lang": "--lang zh"},
+           "card": "== {town}: traced card ==", "more": "Explore further:"},
 }
 
 
@@ -267,7 +266,7 @@ def run_demo(path: str | Path, town: str = "沙溪镇", lang: str = "zh") -> str
         f"  python -m ledger --db {db} score --town {town} --period 2017 --known-at 2018-01-01{suffix}",
         f"  python -m ledger --db {db} score --town {town} --period 2017 --as-of 2017-06-30{suffix}",
         f"  python -m ledger --db {db} explain --town {town} --period 2017 --clause A09.1{suffix}",
-        f"  python -m ledger --db {db} scoreboard --period 2017 {t['lang']}",
+        f"  python -m ledger --db {db} scoreboard --period 2017 --lang en",  # English, shown
         f"  python -m ledger --db {db} verify{suffix}",
         f"  python -m ledger rubric show taicang-2017{suffix}",
     ])
