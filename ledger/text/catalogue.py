@@ -107,8 +107,9 @@ MORE: list[tuple[str, str]] = [
     (r"after the copy the target's head is (?P<a>\S+), not the source's (?P<b>\S+): another "
      r"writer appended to the target meanwhile", "复制后目标的链头是 {a}，而不是源账本的 {b}：复制期间有人向目标写入"),
     # verify: the chain, the schema, derived data
-    (r"event seq (?P<s>\S+) is missing(?: \(next is (?P<n>\S+), id (?P<i>.+)\))?",
-     "缺少第 {s} 条事件：账本在账本程序之外被改动"),
+    (r"event seq (?P<s>\S+) is missing \(next is (?P<n>\S+), id (?P<i>.+)\)",
+     "缺少第 {s} 条事件（下一条是第 {n} 条，编号 {i}）：账本在账本程序之外被改动"),
+    (r"event seq (?P<s>\S+) is missing", "缺少第 {s} 条事件：账本在账本程序之外被改动"),
     (r"events seq (?P<a>\d+)\.\.(?P<b>\d+) are missing", "缺少第 {a} 至 {b} 条事件：账本在账本程序之外被改动"),
     (r"prev_hash does not match the previous event's hash", "prev_hash 与上一条事件的哈希不符：链被改动"),
     (r"content does not match its hash", "内容与其哈希不符：事件在账本程序之外被改动"),

@@ -300,6 +300,21 @@ def test_every_message_is_translated(module, line, message):
     assert CJK.search(zh), zh
 
 
+# what the samples put in and a translation must keep as it is
+KEPT = ("/tmp/audit.db", "/tmp/bureau.key", "/tmp/bureau.pub", "postgresql://auditor@localhost/audit",
+        "B06.1", "沙溪镇", "f-1", "taicang-2017", "python -m ledger")
+OPTION = re.compile(r"--[a-z][a-z-]*")
+
+
+@pytest.mark.parametrize("module, line, message", SAMPLES_FOUND,
+                         ids=[f"{m}:{n}" for m, n, _ in SAMPLES_FOUND])
+def test_translation_keeps_ids_paths_commands_and_options(module, line, message):
+    zh = translate(message)
+    lost = [k for k in KEPT if k in message and k not in zh]
+    lost += sorted(set(OPTION.findall(message)) - set(OPTION.findall(zh)))
+    assert not lost, f"{module}:{line}: {lost} lost from {message!r}: {zh!r}"
+
+
 def test_ids_commands_and_paths_survive_translation():
     msg = ("demo builds a SQLite file; for PostgreSQL build it, then copy it: "
            "python -m ledger demo && python -m ledger copy demo.db URL")
