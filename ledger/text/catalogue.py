@@ -21,7 +21,7 @@ WORDS = {  # a {w…} group in a template: what was read, what a value should be
     "true 或 false", "a whole number": "整数", "a number": "数字", "a table": "表（table）",
     "an array of tables": "表数组（[[…]]）", "an array": "数组", "a date (YYYY-MM-DD)":
     "日期（YYYY-MM-DD）", "boolean": "布尔值", "integer": "整数", "float": "小数", "string": "文本",
-    "date": "日期", "date-time": "日期时间", "time": "时间"}
+    "date": "日期", "date-time": "日期时间", "time": "时间", "readable": "读", "writable": "写"}
 
 # Read before messages.py's own entries: more precise than its general ones.
 FIRST: list[tuple[str, str]] = [
@@ -41,6 +41,20 @@ FIRST: list[tuple[str, str]] = [
      r"events were removed", "摘要 {d} 指向第 {s} 条事件，但账本止于第 {n} 条：有事件被删除"),
     (r"its event (?P<n>\d+) \((?P<i>.*)\) is not the demo's", "其第 {n} 条事件（{i}）与演示的不同"),
     (r"not a ledger at all", "根本不是账本"),
+    # click's own usage errors (the reason after "Invalid value for …" is translated too)
+    (r"Invalid value for (?P<o>'[^']+'(?: / '[^']+')+): (?P<r>.*)", "选项 {o} 的值无效：{r}"),
+    (rf"{V} is not one of (?P<o>.*)\.", "「{v}」不是可选的值（可选：{o}）"),
+    (rf"{V} is not a valid (?P<w>integer|float|boolean)\.", "「{v}」不是有效的{w}"),
+    (rf"{V} is not a valid (?P<w>\w+)\.", "「{v}」不是有效的 {w}"),
+    (rf"(?:File|Path|Directory) {V} is a directory\.", "{v} 是目录，不是文件：请给出文件名"),
+    (rf"(?:File|Path|Directory) {V} is a file\.", "{v} 是文件，不是目录"),
+    (rf"(?:File|Path|Directory) {V} does not exist\.", "{v} 不存在"),
+    (rf"(?:File|Path|Directory) {V} is not (?P<w>readable|writable)\.", "{v} 不可{w}"),
+    (r"No such command '(?P<o>[^']+)'\. Did you mean (?P<d>.*)\?", "没有命令「{o}」（是否指 {d}？）"),
+    (r"Option '(?P<o>[^']+)' requires an argument\.", "选项 {o} 后面需要一个值"),
+    (r"Option '(?P<o>[^']+)' requires (?P<n>\d+) arguments\.", "选项 {o} 后面需要 {n} 个值"),
+    (r"Option '(?P<o>[^']+)' does not take a value\.", "选项 {o} 不接受值"),
+    (r"(?P<v>.+) is not in the range (?P<r2>.*)\.", "{v} 不在范围 {r2} 内"),
 ]
 
 MORE: list[tuple[str, str]] = [

@@ -228,8 +228,9 @@ def reason(text: str) -> str | None:
 
 
 def translate(message: str, lang: str = "zh") -> str:
-    """``message`` for a person reading ``lang`` (``en``: unchanged)."""
-    if lang != "zh":
+    """``message`` for a person reading ``lang`` (``en``: unchanged; any other: Chinese, as
+    the rest of the CLI's output)."""
+    if lang == "en":
         return message
     text, lead = message, ""
     changed = True

@@ -321,3 +321,33 @@ def test_ids_commands_and_paths_survive_translation():
     assert "python -m ledger copy demo.db URL" in translate(msg)
     assert "/tmp/bureau.key" in translate("cannot read private key /tmp/bureau.key: "
                                           "no such file")
+
+
+# click's own usage errors (not raised in our code): provoked for real, in process
+CLICK_CASES = {
+    "a bad choice": ["scoreboard", "--period", "2017", "--format", "pdf"],
+    "not an integer": ["prove", "--from-size", "abc"],
+    "a directory for a file": ["export", "--period", "2017", "--format", "csv", "-o", "/"],
+    "an option without its value": ["score", "--town"],
+    "an unknown option": ["score", "--bogus"],
+    "a missing option": ["score", "--period", "2017"],
+    "an unknown command": ["scor"],
+    "an extra argument": ["head", "extra"],
+    "a missing argument": ["rubric", "show"],
+    "an unknown --lang": ["towns", "--lang", "fr"],
+}
+
+
+@pytest.mark.parametrize("case", sorted(CLICK_CASES))
+def test_clicks_own_usage_errors_read_in_chinese(case, capsys, tmp_path):
+    from ledger.cli import main
+    code = main(["--db", str(tmp_path / "none.db"), *CLICK_CASES[case]])
+    err = capsys.readouterr().err
+    assert code == 2, (code, err)
+    line = err.rstrip("\n")
+    assert line.startswith("error: ") and "\n" not in line, err
+    assert "（原文）" not in line and CJK.search(line), line
+    # left in English only: quoted values, options and paths, METAVARS, what the user typed
+    english = re.sub(r"'[^']*'|\S*[/.-]\S*|\b[A-Z_]{2,}\b|（[^）（]*）|「[^」]*」|[\u4e00-\u9fff]", "",
+                     line[len("error: "):])
+    assert not re.search(r"[A-Za-z]{4,}", english), f"English words left: {line}"
