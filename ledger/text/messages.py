@@ -6,8 +6,9 @@ message is translated piece by piece: where (``line 7:``, ``row 3:``,
 ``record 2:``, a file name), which field (``field 'clause':``), the reason (one
 catalogue of regular expressions, :data:`CATALOGUE`), and a did-you-mean tail.
 A reason the catalogue does not know is kept in English after a Chinese lead,
-so nothing is ever lost; the tests check that the errors the test-suite
-provokes are all known.
+so nothing is ever lost; tests/text/test_message_catalogue.py finds every message the
+code can raise (and click's own usage errors) and checks each is known here or in
+:mod:`ledger.text.catalogue`.
 
 >>> translate("line 7: field 'clause': unknown clause 'Z99' in rubric taicang-2017")
 '第 7 行：字段 clause：评分标准 taicang-2017 中没有条款「Z99」'
