@@ -11,8 +11,8 @@ import sys
 import click
 
 import ledger
-from ledger.clitools import (error, everywhere, lang_of, not_future, quiet_stdout, say,
-                             set_lang)
+from ledger.clitools import (current_lang, error, everywhere, lang_of, not_future, quiet_stdout,
+                             say, set_lang)
 from ledger.errors import LedgerError
 from ledger.projections.card import dumps
 from ledger.text.cards import render_board, render_card
@@ -449,7 +449,7 @@ def rubric_check(file):
     """Validate a rubric file; errors name the file, the node and the key."""
     from ledger.rubric import load_rubric
     from ledger.text.rubric import check_summary
-    _say(check_summary(load_rubric(file)))
+    _say(check_summary(load_rubric(file), current_lang()))
 
 
 @cli.command("init-db")
@@ -504,7 +504,7 @@ def demo(ctx, town):
     if is_postgres_url(ctx.obj["db"]):
         raise LedgerError("demo builds a SQLite file; for PostgreSQL build it, then copy it: "
                           "python -m ledger demo && python -m ledger copy demo.db URL")
-    _say(run_demo(ctx.obj["db"] or "demo.db", town))
+    _say(run_demo(ctx.obj["db"] or "demo.db", town, current_lang()))
 
 
 def _proof_commands() -> None:

@@ -238,27 +238,35 @@ def _check_is_demo(path: Path, fresh: list[tuple]) -> None:
                       f"(give another --db for the demo)")
 
 
-def run_demo(path: str | Path, town: str = "沙溪镇") -> str:
-    """Build the demo and return what ``python -m ledger demo`` prints."""
+FRAME = {
+    "zh": {"built": "演示账本：{db}（{n} 条事件，哈希链已核对）", "board": "== 2017 年度评价结果 ==",
+           "card": "== {town}：评分卡（每项扣分及其依据） ==", "more": "进一步查看："},
+    "en": {"built": "demo ledger: {db} ({n} events, chain verified)", "board": "== 2017 scoreboard ==",
+           "card": "== {town}: traced card ==", "more": "Explore further:"},
+}
+
+
+def run_demo(path: str | Path, town: str = "沙溪镇", lang: str = "zh") -> str:
+    """Build the demo and return what ``python -m ledger demo`` prints (Chinese, or
+    English with ``lang="en"``)."""
     path = build_demo(path)
     with ledger.open(path) as lg:
         board = lg.scoreboard("2017", known_at="2018-12-31")
         card = lg.score(town, "2017", known_at="2018-12-31")
         rubric = lg.scoring_rubric("2017", "2018-12-31")
         n = lg.verify()
-    db = str(path)
+    db, t = str(path), FRAME["en" if lang == "en" else "zh"]
+    suffix = " --lang en" if lang == "en" else ""
     return "\n".join([
-        f"demo ledger: {db} ({n} events, chain verified)", "",
-        "== 2017 scoreboard ==", render_board(board), "",
-        f"== {town}: traced card ==", render_card(card, rubric), "",
-        "Explore further:",
+        t["built"].format(db=db, n=n), "",
+        t["board"], render_board(board, lang), "",
+        t["card"].format(town=town), render_card(card, rubric, lang), "",
+        t["more"],
         f"  python -m ledger --db {db} score --town {town} --period 2017 --json",
-        f"  python -m ledger --db {db} score --town {town} --period 2017 --known-at 2018-01-01",
-        f"  python -m ledger --db {db} score --town {town} --period 2017 --as-of 2017-06-30",
-        f"  python -m ledger --db {db} explain --town {town} --period 2017 --clause A09.1",
-        f"  python -m ledger --db {db} scoreboard --period 2017 --lang en",
-        f"  python -m ledger --db {db} verify",
-        "  python -m ledger rubric show taicang-2017",
+        f"  python -m ledger --db {db} score --town {town} --period 2017 --known-at 2018-01-01{suffix}",
+        f"  python -m ledger --db {db} score --town {town} --period 2017 --as-of 2017-06-30{suffix}",
+        f"  python -m ledger --db {db} explain --town {town} --period 2017 --clause A09.1{suffix}",
+        f"  python -m ledger --db {db} scoreboard --period 2017 --lang en",  # English, shown
+        f"  python -m ledger --db {db} verify{suffix}",
+        f"  python -m ledger rubric show taicang-2017{suffix}",
     ])
-
-

@@ -103,7 +103,8 @@ def export(lg, period: str, fmt: str, out_path: str | Path, as_of=None,
     out = Path(out_path)
     check_target(out, getattr(getattr(lg, "store", None), "path", None))
     report = gather(lg, period, as_of, known_at, trees=fmt != "json", series=fmt == "html",
-                    sources=fmt == "html", town=town, source=source)
+                    sources=fmt in ("html", "xlsx"), town=town,
+                    source=source)
     if fmt == "html":
         from ledger.exports.html import render_html
         _write(out, lambda tmp: tmp.write_text(render_html(report), encoding="utf-8"))

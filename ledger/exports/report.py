@@ -23,7 +23,7 @@ class Report:
     rubric: Rubric
     trees: dict     # town -> the explain tree (see ledger.projections.explain)
     series: dict    # town -> tuple of (month-end date, total), for the HTML chart
-    self_totals: dict = {}  # town -> the self-evaluation's total (自评), for the HTML chart
+    self_totals: dict = {}  # town -> the self-evaluation's total (自评), for the charts
     source: str = "city"    # whose findings the cards count
 
     @property

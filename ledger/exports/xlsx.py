@@ -250,6 +250,34 @@ def _card_sheet(ws, report: Report, town: str) -> None:
         chart.x_axis.scaling.orientation = "maxMin"
         chart.height, chart.width = 14, 16
         ws.add_chart(chart, f"I{HEAD_ROW}")
+    if town in report.self_totals:
+        _sources_chart(ws, end + 3, town, report.self_totals[town], card.total)
+
+
+SOURCES = ("自评", "市局核查")
+
+
+def _sources_chart(ws, row: int, town: str, self_total, city_total) -> None:
+    """The town's self-evaluation beside the city's check (as the HTML's chart): a small
+    table (镇 / 自评 / 市局核查) from column B and a bar chart of its two columns."""
+    title = f"{town} 自评与市局核查总分"
+    _text(ws, row, 2, title, bold=True)
+    for col, head in enumerate(("镇（区、街道）",) + SOURCES, start=2):
+        c = _text(ws, row + 1, col, head, bold=True)
+        c.fill, c.alignment, c.border = HEAD_FILL, CENTER, BORDER
+    _text(ws, row + 2, 2, town).border = BORDER
+    for col, value in ((3, self_total), (4, city_total)):
+        _num(ws, row + 2, col, value).border = BORDER
+    chart = BarChart()
+    chart.type, chart.style, chart.grouping = "col", 10, "clustered"
+    chart.title, chart.y_axis.title = title, "总分"
+    chart.add_data(Reference(ws, min_col=3, max_col=4, min_row=row + 1, max_row=row + 2),
+                   titles_from_data=True)
+    chart.set_categories(Reference(ws, min_col=2, min_row=row + 2, max_row=row + 2))
+    chart.y_axis.scaling.min = 0
+    chart.y_axis.scaling.max = float(max(100, self_total, city_total))
+    chart.height, chart.width = 7, 12
+    ws.add_chart(chart, f"B{row + 4}")
 
 
 def _fit(ws, wrap_cols: set[int]) -> None:

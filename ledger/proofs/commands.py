@@ -17,19 +17,64 @@ from ledger.proofs import service
 from ledger.proofs.files import check_proof
 
 
-def read_text(path: str, what: str) -> str:
+KEY_HINT = {".key": "; keygen prints the paths it writes: give its .key file",
+            ".pub": "; keygen prints the paths it writes: give its .pub file"}
+
+
+def read_text(path: str, what: str, hint: str = "") -> str:
     try:
         return Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise LedgerError(f"cannot read {what} {path}: no such file{hint}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise LedgerError(f"cannot read {what} {path}: {exc}") from None
 
 
+def is_path_name(name: str) -> bool:
+    """A keygen NAME that is a path (absolute, or starting ``./``, ``../`` or ``~``) rather
+    than a key name (``bureau.example/ledger``, whose '/' becomes '_' in the file names).
+
+    >>> [is_path_name(n) for n in ("/tmp/k1", "./k1", "~/keys/k1", "bureau.example/ledger")]
+    [True, True, True, False]
+    """
+    return name.startswith(("/", "./", "../", "~")) or name in (".", "..")
+
+
+def key_files(name: str, directory: str | None = None) -> tuple[Path, str]:
+    """Where ``keygen NAME`` writes (the path without .key/.pub) and the key's name.
+
+    >>> key_files("bureau.example/ledger")
+    (PosixPath('bureau.example_ledger'), 'bureau.example/ledger')
+    >>> key_files("/tmp/keys/k1.key")
+    (PosixPath('/tmp/keys/k1'), 'k1')
+    """
+    if is_path_name(name):
+        stem = Path(name).expanduser()
+        if stem.suffix in (".key", ".pub"):
+            stem = stem.with_suffix("")
+        return stem, stem.name
+    return Path(directory or ".") / name.replace("/", "_"), name
+
+
+def key_path(given: str, suffix: str) -> str:
+    """The key file a ``--sign``/``--key`` value names: the file itself, or what keygen
+    wrote for that NAME (``/tmp/k1`` -> ``/tmp/k1.key``; ``bureau.example/ledger`` ->
+    ``bureau.example_ledger.key``)."""
+    if Path(given).expanduser().is_file():
+        return str(Path(given).expanduser())
+    stem = key_files(given)[0] if not given.endswith(suffix) else None
+    if stem is not None and Path(f"{stem}{suffix}").is_file():
+        return f"{stem}{suffix}"
+    return given
+
+
 def read_signer(path: str) -> notes.Signer:
-    return notes.parse_signer(read_text(path, "private key"))
+    return notes.parse_signer(read_text(key_path(path, ".key"), "private key", KEY_HINT[".key"]))
 
 
 def read_verifiers(paths) -> list[notes.Verifier]:
-    return [notes.parse_verifier(read_text(p, "verifier key")) for p in paths]
+    return [notes.parse_verifier(read_text(key_path(p, ".pub"), "verifier key", KEY_HINT[".pub"]))
+            for p in paths]
 
 
 def write_text(path: str | None, text: str, private: bool = False) -> None:
@@ -73,15 +118,34 @@ def verify_checkpoint(lg, path: str, keys) -> str:
 @click.command()
 @click.argument("name")
 @click.option("--cosigner", is_flag=True, help="A cosigner's (witness's) key (type 0x04).")
-@click.option("--dir", "directory", default=".", type=click.Path(file_okay=False),
-              help="Where to write NAME.key and NAME.pub ('/' in NAME becomes '_').")
+@click.option("--dir", "directory", default=None, type=click.Path(file_okay=False),
+              help="Where to write NAME.key and NAME.pub (default: here; '/' in a key name "
+                   "becomes '_').")
 def keygen(name, cosigner, directory):
-    """Make an Ed25519 key: NAME.key (private, mode 600) and NAME.pub (the verifier key)."""
-    key = notes.generate(name, cosigner=cosigner)
-    stem = Path(directory) / name.replace("/", "_")
-    write_text(f"{stem}.key", str(key) + "\n", private=True)
-    write_text(f"{stem}.pub", str(key.verifier()) + "\n")
-    click.echo(f"{stem}.key (keep it secret)\n{stem}.pub: {key.verifier()}")
+    """Make an Ed25519 key: NAME.key (private, mode 600) and NAME.pub (the verifier key).
+
+    NAME is the key's name (``bureau.example/ledger`` writes bureau.example_ledger.key and
+    .pub here or in --dir), or a path (``/tmp/k1``, ``./keys/k1``: writes /tmp/k1.key and
+    /tmp/k1.pub; the key is named k1). The full paths written are printed; --sign and --key
+    take them (or the NAME given here)."""
+    from shlex import quote
+
+    from ledger.clitools import say
+    if directory is not None and is_path_name(name):
+        raise click.UsageError("give a key name with --dir, or a path NAME without it")
+    stem, key_name = key_files(name, directory)
+    key = notes.generate(key_name, cosigner=cosigner)
+    private, public = stem.with_name(stem.name + ".key"), stem.with_name(stem.name + ".pub")
+    write_text(str(private), str(key) + "\n", private=True)
+    write_text(str(public), str(key.verifier()) + "\n")
+    priv, pub = private.absolute(), public.absolute()
+    use = "checkpoint --cosign" if cosigner else "checkpoint --sign"
+    click.echo(say(f"已写入私钥 {priv}（请妥善保管，勿外传；签名时：{use} {quote(str(priv))}）\n"
+                   f"已写入公钥 {pub}（请公开发布；核对时：--key {quote(str(pub))}）\n"
+                   f"公钥内容：{key.verifier()}",
+                   f"wrote private key {priv} (keep it secret; sign with: {use} "
+                   f"{quote(str(priv))})\nwrote verifier key {pub} (publish it; check with: "
+                   f"--key {quote(str(pub))})\nverifier key: {key.verifier()}"))
 
 
 @click.command()

@@ -6,8 +6,9 @@ message is translated piece by piece: where (``line 7:``, ``row 3:``,
 ``record 2:``, a file name), which field (``field 'clause':``), the reason (one
 catalogue of regular expressions, :data:`CATALOGUE`), and a did-you-mean tail.
 A reason the catalogue does not know is kept in English after a Chinese lead,
-so nothing is ever lost; the tests check that the errors the test-suite
-provokes are all known.
+so nothing is ever lost; tests/text/test_message_catalogue.py finds every message the
+code can raise (and click's own usage errors) and checks each is known here or in
+:mod:`ledger.text.catalogue`.
 
 >>> translate("line 7: field 'clause': unknown clause 'Z99' in rubric taicang-2017")
 '第 7 行：字段 clause：评分标准 taicang-2017 中没有条款「Z99」'
@@ -18,6 +19,8 @@ provokes are all known.
 from __future__ import annotations
 
 import re
+
+from ledger.text.catalogue import FIRST, MORE, WORDS
 
 Q = r"'(?P<{0}>(?:[^'\\]|\\.)*)'"  # a repr'd text value, its content captured
 
@@ -193,6 +196,8 @@ CATALOGUE: list[tuple[str, str]] = [
      r"\((?P<b>\S+)\); check the clock \(or run verify\); nothing was written",
      "账本最后一条事件记录于 {a}，晚于本机时钟（{b}）：请检查时钟（或运行 verify）；未写入任何内容"),
 ]
+CATALOGUE[:0] = FIRST  # more precise than the general entries below them
+CATALOGUE += MORE  # the stores, verify, proofs, rubric files, the CLI's usage (catalogue.py)
 _COMPILED = [(re.compile(p), t) for p, t in CATALOGUE]
 _A = {"open": "打开", "create": "创建", "write": "写入", "upgrade": "升级"}
 
@@ -201,10 +206,13 @@ _WHERE = [
     (re.compile(r"row (\d+): "), "第 {} 行："),
     (re.compile(r"record (\d+): "), "第 {} 条记录："),
     (re.compile(r"field '([^']+)': "), "字段 {}："),
+    (re.compile(r"event seq (\d+) \(id ((?:'(?:[^'\\]|\\.)*')|[^)]*)\): "), "第 {} 条事件（编号 {}）："),
+    (re.compile(r"event ('(?:[^'\\]|\\.)*'): "), "事件 {}："),
 ]
 _HINT = re.compile(r"(?P<body>.*); did you mean (?P<names>'.*')\?")
 _NAME = re.compile(r"'((?:[^'\\]|\\.)*)'")
 _SUFFIX = re.compile(r"(?P<body>.*?)(?P<tail>; nothing was written| \(see --help\))$")
+_TAILS = {"; nothing was written": "；未写入任何内容", " (see --help)": "（见 --help）"}
 
 
 def reason(text: str) -> str | None:
@@ -212,15 +220,18 @@ def reason(text: str) -> str | None:
     for pattern, template in _COMPILED:
         m = pattern.fullmatch(text)
         if m:
-            values = {k: _A.get(v, v) if k == "a" else (v or "") for k, v in
-                      m.groupdict().items()}
+            values = {k: _A.get(v, v) if k == "a" else WORDS.get(v, v) if k.startswith("w")
+                      else (v or "") for k, v in m.groupdict().items()}
+            if values.get("r"):  # a reason inside the reason: its Chinese when known
+                values["r"] = reason(values["r"]) or values["r"]
             return template.format(**values)
     return None
 
 
 def translate(message: str, lang: str = "zh") -> str:
-    """``message`` for a person reading ``lang`` (``en``: unchanged)."""
-    if lang != "zh":
+    """``message`` for a person reading ``lang`` (``en``: unchanged; any other: Chinese, as
+    the rest of the CLI's output)."""
+    if lang == "en":
         return message
     text, lead = message, ""
     changed = True
@@ -229,7 +240,7 @@ def translate(message: str, lang: str = "zh") -> str:
         for pattern, template in _WHERE:
             m = pattern.match(text)
             if m:
-                lead += template.format(m[1])
+                lead += template.format(*m.groups())
                 text = text[m.end():]
                 changed = True
     hint = ""
@@ -240,15 +251,15 @@ def translate(message: str, lang: str = "zh") -> str:
         hint = f"，是否指「{names}」？"
     tail = ""
     m = _SUFFIX.fullmatch(text)
-    if m and reason(text) is None:
-        text, tail = m["body"], {"; nothing was written": "；未写入任何内容",
-                                 " (see --help)": "（见 --help）"}[m["tail"]]
+    if m and (reason(m["body"]) is not None or reason(text) is None):
+        text, tail = m["body"], _TAILS[m["tail"]]
     said = reason(text)
-    if said is None and ": " in text:  # a rubric file's node path, or a file name, first
-        head, rest = text.split(": ", 1)
-        inner = reason(rest)
+    at = text.find(": ")
+    while said is None and at >= 0:  # a file name, a rubric file's node path, first
+        inner = reason(text[at + 2:])
         if inner is not None:
-            said = f"{head}：{inner}"
+            said = f"{text[:at]}：{inner}"
+        at = text.find(": ", at + 2)
     if said is None:
         said = f"（原文）{text}"
     return f"{lead}{said}{hint}{tail}"

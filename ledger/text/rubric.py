@@ -223,13 +223,18 @@ def clause_counting(c: Clause, lang: str = "zh") -> str:
     return ("；" if lang == "zh" else "; ").join(parts)
 
 
-def check_summary(rubric: Rubric) -> str:
+def check_summary(rubric: Rubric, lang: str = "zh") -> str:
     """One line for ``rubric check``: counts and the full SHA-256.
 
     >>> from ledger.rubric import load_bundled
-    >>> check_summary(load_bundled("taicang-2017")).split(" sha256 ")[0]
+    >>> check_summary(load_bundled("taicang-2017")).split("，sha256 ")[0]
+    'ok: taicang-2017（27 个指标，65 个条款，4 项一票否决'
+    >>> check_summary(load_bundled("taicang-2017"), "en").split(" sha256 ")[0]
     'ok: taicang-2017 (27 indicators, 65 clauses, 4 vetoes,'
     """
     clauses = sum(len(i.clauses) for i in rubric.indicators)
+    if lang == "zh":
+        return (f"ok: {rubric.id}（{len(rubric.indicators)} 个指标，{clauses} 个条款，"
+                f"{len(rubric.vetoes)} 项一票否决，sha256 {rubric.sha256}）")
     return (f"ok: {rubric.id} ({len(rubric.indicators)} indicators, {clauses} clauses, "
             f"{len(rubric.vetoes)} vetoes, sha256 {rubric.sha256})")

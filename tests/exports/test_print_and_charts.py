@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import zipfile
+from decimal import Decimal
 
 import openpyxl
 import pytest
@@ -65,11 +66,47 @@ def test_xlsx_holds_a_scoreboard_chart_and_one_per_town(files):
     with zipfile.ZipFile(tmp / "report.xlsx") as z:
         charts = [n for n in z.namelist() if re.fullmatch(r"xl/charts/chart\d+\.xml", n)]
         xml = {n: z.read(n).decode("utf-8") for n in charts}
-    assert len(charts) == 1 + len(board.towns)
+    assert len(charts) == 1 + 2 * len(board.towns)  # the board; per town: losses, self vs city
     assert any("各镇总分" in x and "'总表'!$C$3" in x.replace("总表!", "'总表'!") for x in
                xml.values()), list(xml.values())[0][:500]
     for s in board.towns:
         assert any(f"{s.town} 各指标扣分" in x for x in xml.values()), s.town
+
+
+def _cell(wb, ref: str):
+    """The value at a chart reference such as ``'城厢镇'!$C$47``."""
+    sheet, cell = ref.rsplit("!", 1)
+    return wb[sheet.strip("'")][cell.replace("$", "")].value
+
+
+def _title(chart) -> str:
+    return "".join(r.t for p in chart.title.tx.rich.p for r in (p.r or []))
+
+
+def test_xlsx_town_sheets_chart_self_beside_city(files):
+    lg, tmp, board = files
+    wb = openpyxl.load_workbook(tmp / "report.xlsx")
+    differs = 0
+    for s in board.towns:
+        ws = wb[s.town]
+        chart = next(c for c in ws._charts if _title(c) == f"{s.town} 自评与市局核查总分")
+        assert chart.type == "col" and chart.grouping == "clustered"
+        self_total = lg.score(s.town, PERIOD, known_at=KNOWN, source="self").total
+        expected = [("自评", self_total), ("市局核查", s.total)]
+        got = [(_cell(wb, x.tx.strRef.f), _cell(wb, x.val.numRef.f)) for x in chart.series]
+        assert [(name, Decimal(str(v))) for name, v in got] == expected, s.town
+        for x in chart.series:  # one category: the town, on the same sheet
+            assert x.cat.numRef.f.startswith(f"'{s.town}'!") and _cell(wb, x.cat.numRef.f) == s.town
+        differs += self_total != s.total
+    assert differs, "the demo has a town whose self-evaluation differs from the city's check"
+
+
+def test_xlsx_has_no_self_chart_when_it_shows_the_self_evaluations(files, tmp_path):
+    lg, _, board = files
+    out = export(lg, PERIOD, "xlsx", tmp_path / "self.xlsx", known_at=KNOWN, source="self")
+    wb = openpyxl.load_workbook(out)
+    for s in board.towns:
+        assert [_title(c) for c in wb[s.town]._charts] == [f"{s.town} 各指标扣分"]
 
 
 def test_xlsx_opens_in_libreoffice_and_its_pdf_names_every_town(files, tmp_path):

@@ -112,3 +112,58 @@ def test_publish_receipt_reproduce_and_check(work):
         run_cli("--db", "demo.db", "reproduce", "r2.json", cwd=work))
     assert "SHA-256" in assert_one_error_line(
         run_cli("check", "r2.json", "--key", "bureau.example_ledger.pub", cwd=work))
+
+
+# -- keygen NAME: where the files go, and --sign/--key take what it printed (issue 15) ---------
+
+def test_keygen_with_a_path_writes_there_and_prints_the_full_paths(work, tmp_path):
+    import shutil
+
+    from support.scoring import run_cli as run_zh
+    shutil.copy(work / "demo.db", tmp_path / "demo.db")
+    here = tmp_path / "here"
+    here.mkdir()
+    stem = tmp_path / "keys" / "k1"
+    stem.parent.mkdir()
+    made = run_zh("keygen", stem, cwd=here)
+    assert made.returncode == 0, made.stderr_text
+    assert sorted(p.name for p in stem.parent.iterdir()) == ["k1.key", "k1.pub"]
+    assert list(here.iterdir()) == []                        # nothing beside the command
+    lines = made.stdout_text.splitlines()
+    assert lines[0].startswith(f"已写入私钥 {stem}.key（") and f"checkpoint --sign {stem}.key" in lines[0]
+    assert lines[1].startswith(f"已写入公钥 {stem}.pub（") and f"--key {stem}.pub" in lines[1]
+    assert lines[2] == "公钥内容：" + (stem.parent / "k1.pub").read_text().strip()
+    assert lines[2].split("：")[1].startswith("k1+")            # the key is named k1
+    assert (stem.parent / "k1.key").stat().st_mode & 0o777 == 0o600
+    # --sign takes the printed path, or the NAME given to keygen
+    for key in (f"{stem}.key", str(stem)):
+        signed = run_zh("--db", tmp_path / "demo.db", "checkpoint", "--sign", key, "-o",
+                        tmp_path / "cp.txt", cwd=here)
+        assert signed.returncode == 0, (key, signed.stderr_text)
+        (tmp_path / "cp.txt").unlink()
+    run_zh("--db", tmp_path / "demo.db", "checkpoint", "--sign", stem, "-o", tmp_path / "cp.txt")
+    for key in (f"{stem}.pub", str(stem)):
+        ok = run_cli("checkpoint", "--verify", key, tmp_path / "cp.txt", cwd=here)
+        assert ok.returncode == 0 and ok.stdout_text.startswith("ok: checkpoint of k1"), ok.stderr_text
+    en = run_cli("keygen", tmp_path / "keys" / "k2", cwd=here)
+    assert en.stdout_text.startswith(f"wrote private key {tmp_path}/keys/k2.key (keep it secret")
+
+
+def test_keygen_with_a_key_name_and_what_a_missing_key_says(work, tmp_path):
+    from support.scoring import run_cli as run_zh
+    made = run_zh("keygen", "city.example/auditor", "--dir", tmp_path)
+    assert made.returncode == 0, made.stderr_text
+    assert f"{tmp_path}/city.example_auditor.key" in made.stdout_text
+    assert (tmp_path / "city.example_auditor.pub").read_text().startswith("city.example/auditor+")
+    # the key name finds keygen's file in the current directory too
+    import shutil
+    db = shutil.copy(work / "demo.db", tmp_path / "demo.db")
+    signed = run_zh("--db", db, "checkpoint", "--sign", "bureau.example/ledger",
+                    "-o", tmp_path / "cp.txt", cwd=work)
+    assert signed.returncode == 0, signed.stderr_text
+    missing = assert_one_error_line(run_zh("--db", db, "checkpoint", "--sign",
+                                           tmp_path / "nokey", cwd=work))
+    assert missing == (f"error: 无法读取私钥 {tmp_path}/nokey：文件不存在；keygen 会打印它写出的"
+                       f"完整路径，请给出其中的 .key 文件")
+    both = run_zh("keygen", tmp_path / "k3", "--dir", tmp_path)
+    assert assert_one_error_line(both, 2).startswith("error: --dir 只能与密钥名一起用")

@@ -388,5 +388,7 @@ def test_render_tree_en(rubric):
 
 
 def test_check_summary(rubric):
-    assert check_summary(rubric) == (
+    assert check_summary(rubric, "en") == (
         f"ok: taicang-2017 (27 indicators, 65 clauses, 4 vetoes, sha256 {rubric.sha256})")
+    assert check_summary(rubric) == (
+        f"ok: taicang-2017（27 个指标，65 个条款，4 项一票否决，sha256 {rubric.sha256}）")
