@@ -58,6 +58,29 @@ FIRST: list[tuple[str, str]] = [
 ]
 
 MORE: list[tuple[str, str]] = [
+    # the Merkle tree on PostgreSQL
+    (r"the ledger's Merkle tree is missing or behind and cannot be written here \(a replica, or "
+     r"a role without the tree's tables\): open the ledger once on the primary as the "
+     r"database's owner \(any command, such as head\)",
+     "账本的默克尔树缺失或落后，而此处无法写入（只读副本，或没有树表权限的角色）：请以数据库所有者身份"
+     "在主库上打开账本一次（任一命令即可，例如 head）"),
+    (r"the Merkle tree holds a node the events do not make \(edited outside the ledger\): run "
+     r"verify", "默克尔树中有一个节点与事件不符（在账本之外被改过）：请运行 verify"),
+    (rf"the database holds a trigger or rule {V} on '(?P<t>[^']*)' that the ledger did not "
+     r"create: remove it and verify again",
+     "数据库中表「{t}」上有账本没有创建的触发器或规则「{v}」：请删除后重新运行 verify"),
+    (r"the ledger stayed locked by another writer: the Merkle tree could not be brought up to "
+     r"date; try again", "账本一直被另一写入方锁定，默克尔树未能更新：请稍后重试"),
+    (r"cannot bring the Merkle tree up to date: (?P<r>.*)", "无法更新默克尔树：{r}"),
+    (r"cannot make the proof from (?P<f>\S+): (?P<r>.*)", "无法从 {f} 生成证明：{r}"),
+    (r"cannot verify the Merkle tree: (?P<r>.*)", "无法核验默克尔树：{r}"),
+    (r"the Merkle tree claims (?P<a>\S+) events but the ledger has (?P<b>\S+): it was edited "
+     r"outside the ledger; open the ledger once as the database's owner to build it again, "
+     r"then run verify",
+     "默克尔树声称有 {a} 条事件，而账本只有 {b} 条：它在账本之外被改过；请以数据库所有者身份打开账本一次"
+     "以重建它，然后运行 verify"),
+    (r"the Merkle tree's table (?P<t>\S+) was altered from what the ledger creates",
+     "默克尔树的表 {t} 被改得与账本创建的不同"),
     # the ledger file
     (r"(?P<f>.+) is an empty file, not an audit ledger", "{f} 是空文件，不是考核账本"),
     (r"(?P<f>.+) is not an audit ledger", "{f} 不是考核账本"),

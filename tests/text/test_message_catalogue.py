@@ -46,6 +46,7 @@ INTERNAL = {"ValueError", "TypeError", "AssertionError", "NotImplementedError", 
 
 # Sample values for a placeholder, by the name it reads (``e.id`` -> ``id``; first match wins).
 SAMPLES = [
+    (r"^what$", "cannot verify the Merkle tree"),  # tree_pg.database_errors' callers' prefix
     (r"url", "postgresql://auditor@localhost/audit"),
     (r"pub(lic)?_?key|pubkey", "/tmp/bureau.pub"),
     (r"^(key_?)?(path|file)$|keyfile", "/tmp/bureau.key"),
