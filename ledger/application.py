@@ -24,6 +24,7 @@ from ledger.readmodel import layout as readmodel_layout
 from ledger.audit import audit, rebuild as rebuild_read_model
 from ledger.dates.timeparse import parse_as_of, parse_known_at
 from ledger.errors import LedgerError, UnknownPeriod, UnknownTown
+from ledger.importing import pipeline
 from ledger.importing.files import read_records
 from ledger.importing.validation import validate_into
 from ledger.projections.card import ScoreCard
@@ -121,16 +122,29 @@ class Ledger:
         return self.store.append(lambda reader: validate_into(reader, numbered, self._towns))
 
     def import_file(self, path: str | Path, progress=None, encoding: str | None = None,
-                    sheet: str | None = None) -> int:
+                    sheet: str | None = None, workers: int | None = None) -> int:
         """Import a ``.jsonl``, ``.csv`` or ``.xlsx`` file (see the interchange contract),
         all or nothing. A text file's encoding is detected unless ``encoding`` is given;
-        ``sheet`` picks an XLSX sheet (default: the first).
+        ``sheet`` picks an XLSX sheet (default: the first). A large JSON Lines file is
+        read by a second process while this one writes (``workers=1``: one process;
+        ``workers=2``: two whatever the size); the result is the same either way.
 
         Errors name the file's line: ``line 7: field 'occurred_on': …``.
         """
-        records = read_records(path, progress=progress, encoding=encoding, sheet=sheet)
-        count = self.store.append(lambda reader: validate_into(reader, records, self._towns),
-                                  bulk=True)
+        count = None
+        if pipeline.worth_piping(path, workers):
+            def piped(scopes):
+                return pipeline.piped_items(path, encoding, scopes, progress)
+            try:
+                count = self.store.append(
+                    lambda reader: validate_into(reader, (), self._towns, piped=piped),
+                    bulk=True)
+            except pipeline.Disagreement:  # rolled back: read it again in one process
+                count = None
+        if count is None:
+            records = read_records(path, progress=progress, encoding=encoding, sheet=sheet)
+            count = self.store.append(lambda reader: validate_into(reader, records, self._towns),
+                                      bulk=True)
         if self._fast:
             problem = readmodel_layout.after_import(self.store, count)
             if problem:

@@ -75,8 +75,11 @@ def cli(ctx, db):
 @click.option("--encoding", default=None,
               help="A text file's encoding (default: detected; UTF-8, GB18030/GBK, UTF-16).")
 @click.option("--sheet", default=None, help="An .xlsx file's sheet (default: the first).")
+@click.option("--workers", type=click.IntRange(1, 2), default=None,
+              help="2: read the file in a second process while writing; 1: one process "
+                   "(default: 2 for JSON Lines files of 4 MB or more).")
 @click.pass_context
-def import_cmd(ctx, file, encoding, sheet):
+def import_cmd(ctx, file, encoding, sheet, workers):
     """Import a .jsonl, .csv or .xlsx file of records, all or nothing."""
     import os
     if not os.path.isfile(file):
@@ -89,7 +92,7 @@ def import_cmd(ctx, file, encoding, sheet):
             bar.__enter__()
         try:
             n = lg.import_file(file, progress=bar.update if bar else None, encoding=encoding,
-                               sheet=sheet)
+                               sheet=sheet, workers=workers)
         finally:
             if bar:
                 bar.__exit__(None, None, None)

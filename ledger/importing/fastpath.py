@@ -31,6 +31,7 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}").fullmatch
 _SURROGATE = re.compile("[\ud800-\udfff]").search
 # the mapper's specialised encoder: the payload's format stays the mapper's knowledge
 _VERSION, _encode = mapper.plain_finding_encoder()
+FINDING_VERSION = _VERSION  # the schema version of the events this road builds
 # Text this short is under 1 MiB of UTF-8 whatever it holds; longer: the general road measures.
 _SHORT = MAX_TEXT_BYTES // 4
 

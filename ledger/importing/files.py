@@ -40,12 +40,13 @@ csv.field_size_limit(MAX_LINE_BYTES)  # the csv module's own limit is 128 KiB a 
 
 
 def read_records(path: str | Path, progress=None, encoding: str | None = None,
-                 sheet: str | None = None) -> Iterator[Numbered]:
+                 sheet: str | None = None, with_lines: bool = False) -> Iterator[Numbered]:
     """Records of a ``.jsonl``, ``.csv`` or ``.xlsx`` file, by its extension.
 
     ``progress(n_bytes)`` is called as the file is read (for a progress bar).
     ``encoding`` forces a text file's encoding (else it is detected); ``sheet``
-    names an XLSX file's sheet (else the first).
+    names an XLSX file's sheet (else the first). ``with_lines`` (JSON Lines only)
+    yields ``(where, record, line)``: the text :func:`decode_line` reads again.
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -65,8 +66,11 @@ def read_records(path: str | Path, progress=None, encoding: str | None = None,
         fh.close()
         raise
     lines = _lines(fh, progress) if chosen == "utf-8" else _decoded(fh, chosen, progress)
-    reader = _jsonl if suffix == ".jsonl" else _csv
-    return _not_empty(path, _closing(fh, reader(lines)))
+    if with_lines and suffix != ".jsonl":
+        fh.close()
+        raise LedgerError(f"{path}: only JSON Lines are read with their lines")
+    records = _jsonl(lines, with_lines) if suffix == ".jsonl" else _csv(lines)
+    return _not_empty(path, _closing(fh, records))
 
 
 def _closing(fh: BinaryIO, records: Iterator[Numbered]) -> Iterator[Numbered]:
@@ -157,20 +161,29 @@ _DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=_no_constant,
                             object_pairs_hook=_no_duplicates)
 
 
-def _jsonl(lines: Iterator[tuple[int, str]]) -> Iterator[Numbered]:
+def decode_line(line: str) -> object:
+    """One JSON Lines line as the importer reads it: a record, or :class:`Unreadable`.
+
+    >>> decode_line('{"a": 1, "a": 2}')
+    Unreadable(reason="not a valid JSON record: field 'a' appears twice")
+    """
+    try:
+        return _DECODER.decode(line)
+    except RecursionError:
+        return Unreadable("JSON nested too deeply")
+    except (ValueError, ArithmeticError) as exc:  # bad JSON, duplicate keys, huge numbers
+        return Unreadable(f"not a valid JSON record: {exc}")
+
+
+def _jsonl(lines: Iterator[tuple[int, str]], with_lines: bool = False) -> Iterator[Numbered]:
     for number, line in lines:
         if isinstance(line, Unreadable):
-            yield f"line {number}", line
+            yield (f"line {number}", line, "") if with_lines else (f"line {number}", line)
             return
         if not line.strip():
             continue
-        try:
-            rec = _DECODER.decode(line)
-        except RecursionError:
-            rec = Unreadable("JSON nested too deeply")
-        except (ValueError, ArithmeticError) as exc:  # bad JSON, duplicate keys, huge numbers
-            rec = Unreadable(f"not a valid JSON record: {exc}")
-        yield f"line {number}", rec
+        rec = decode_line(line)
+        yield (f"line {number}", rec, line) if with_lines else (f"line {number}", rec)
         if isinstance(rec, Unreadable):
             return
 

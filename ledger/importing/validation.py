@@ -15,7 +15,7 @@ from typing import Iterable, Iterator
 from attrs import evolve
 
 from ledger.errors import LedgerError, RubricError, ValidationError
-from ledger.importing.fastpath import Scope, is_text, plain_finding, scope_of
+from ledger.importing.fastpath import FINDING_VERSION, Scope, is_text, plain_finding, scope_of
 from ledger.events import (
     AppealDecided,
     AppealFiled,
@@ -29,7 +29,8 @@ from ledger.events import (
     RubricAdopted,
     TownRegistered,
 )
-from ledger.importing.files import Unreadable
+from ledger.importing.files import Unreadable, decode_line
+from ledger.importing.pipeline import PLAIN, SCOPE, Disagreement
 from ledger.importing.names import skeleton
 from ledger.suggest import closest, did_you_mean
 from ledger.importing.records import fail, is_utf8, parse_record
@@ -83,6 +84,61 @@ class Validator:
                     self._recent[event.id] = event
                 yield from new
 
+    def piped_events(self, items: Iterable[tuple]) -> Iterator[NewEvent]:
+        """:meth:`events` for the items of :mod:`ledger.importing.pipeline`: a plain
+        finding already checked by the reader gets the ledger's rules here; a record the
+        reader passed on whole is checked by the general road; a scope the reader
+        announces must be this validator's own at that point (else :class:`Disagreement`).
+        """
+        items = iter(items)
+        while batch := list(islice(items, PREFETCH)):
+            self._prefetch([it[2] if len(it) == PLAIN else
+                            it[1].get("id") if len(it) == 2 and isinstance(it[1], dict) else None
+                            for it in batch])
+            for item in batch:
+                if item[0] == SCOPE:
+                    self._agree(item[1], item[2])
+                    continue
+                where = item[0]
+                try:
+                    new = self._piped(item)
+                except ValidationError as exc:
+                    raise ValidationError(f"{where}: {exc}") from None
+                except RubricError as exc:
+                    raise ValidationError(f"{where}: field 'rubric': {exc}") from None
+                for event in new:
+                    self._recent[event.id] = event
+                yield from new
+
+    def _piped(self, item: tuple) -> list[NewEvent]:
+        if len(item) != PLAIN:
+            return self.check(item[1])
+        _, line, rid, town, period, occurred_on, actor, payload = item
+        if (self.towns.get(town, False) or self._registered(town)) \
+                and period not in self.closed and self._lookup(rid) is None:
+            return [NewEvent(rid, "FindingRecorded", FINDING_VERSION, town, period,
+                             occurred_on, None, actor, payload)]
+        return self.check_in_full(decode_line(line))  # the ledger refuses it: say why
+
+    def scopes(self) -> dict[str, Scope | None]:
+        """What plain findings may name in each period adopted when the batch began (None:
+        the period is closed): the reading process starts from this."""
+        periods = {e.period for e in self.reader.find(type="RubricAdopted", unscoped=True)}
+        return {p: self._scope_now(p) for p in sorted(periods)}
+
+    def _scope_now(self, period: str) -> Scope | None:
+        if period not in self._scopes:
+            try:
+                rubric = self._rubric(period)
+            except ValidationError:
+                return None
+            self._scopes[period] = None if period in self.closed else _scope(rubric)
+        return self._scopes[period]
+
+    def _agree(self, period: str, scope: Scope | None) -> None:
+        if self._scope_now(period) != scope:
+            raise Disagreement(period)
+
     def _prefetch(self, ids: list) -> None:
         """Look a batch's ids up in one query instead of one query per record."""
         # only ids SQLite can bind (a lone surrogate fails later, with a clear error)
@@ -113,13 +169,7 @@ class Validator:
         period = rec.get("period")
         if not is_text(period):  # before it reaches SQLite (a lone surrogate cannot)
             return None
-        if period not in self._scopes:
-            try:
-                rubric = self._rubric(period)
-            except ValidationError:
-                return None
-            self._scopes[period] = None if period in self.closed else _scope(rubric)
-        new = plain_finding(rec, self._scopes[period])
+        new = plain_finding(rec, self._scope_now(period))
         if new is None or not self.towns.get(new.town, False) and not self._registered(new.town):
             return None
         if self._lookup(new.id) is not None:
@@ -381,15 +431,20 @@ def _adopted_rubric(reader: StoreReader, event_id: str, event_hash: str) -> Rubr
 
 
 def validate_into(reader: Reader, records: Iterable[tuple[str, object]],
-                  towns: set[str] | None = None) -> Iterator[NewEvent]:
+                  towns: set[str] | None = None, piped=None) -> Iterator[NewEvent]:
     """The store's ``prepare`` callback for an import: validate, then yield events.
 
     ``towns`` (a set the caller keeps) seeds the towns known registered and receives
-    those the ledger confirmed as already registered when this batch began.
+    those the ledger confirmed as already registered when this batch began. ``piped``
+    (instead of ``records``): ``piped(scopes)`` gives the items of a file read by a
+    second process (:func:`ledger.importing.pipeline.piped_items`), started once this
+    batch's view of the rubrics is known.
     """
     validator = Validator(reader, towns)
     try:
-        for event in validator.events(records):
+        events = validator.piped_events(piped(validator.scopes())) if piped is not None \
+            else validator.events(records)
+        for event in events:
             yield event
     except RubricError as exc:  # a stored rubric that no longer loads is not bad input
         raise LedgerError(f"an adopted rubric in the ledger does not load: {exc}") from None
