@@ -116,3 +116,25 @@ def made(backend, n: int = 0, **kw):
     if n:
         add(store, notes("e", n))
     return store
+
+
+@contextmanager
+def demo_ledger_at(kind: str, directory: Path, pg_server: str | None = None):
+    """The demo's ledger on ``kind``: built as a SQLite file in ``directory``, and for
+    ``"postgresql"`` copied (verified as it goes) into a fresh schema, so both backends
+    hold the very same events (the same chain, the same ``SEQ:HASH``)."""
+    from ledger.demo import build_demo
+    from ledger.store.backends import copy_ledger
+    path = build_demo(Path(directory) / "demo.db")
+    if kind == "sqlite":
+        yield str(path)
+        return
+    with ledger_location(kind, directory, pg_server) as url:
+        copy_ledger(str(path), url)
+        yield url
+
+
+def location_of(lg) -> str:
+    """Where an open ledger lives, as ``--db`` takes it (a file's path or the URL)."""
+    store = lg.store
+    return store.url if store.dialect == "postgresql" else str(store.path)
