@@ -26,7 +26,7 @@ from ledger.exports.views import create_views
 from ledger.store.backends import copy_ledger
 from ledger.text.messages import is_translated
 
-from support.backends import demo_ledger_at, ledger_location
+from support.backends import demo_ledger_at, execute_raw, ledger_location
 from support.scoring import assert_one_error_line, run_cli
 
 PERIOD, KNOWN = "2017", "2018-12-31"
@@ -139,6 +139,7 @@ def copies(both, tmp_path, pg_server):
     shutil.copy(both[0], lite)
     with ledger_location("postgresql", tmp_path, pg_server) as url:
         copy_ledger(both[1], url)
+        ledger.open(url).close()  # its read model caught up, as any command would
         yield str(lite), url
 
 
@@ -163,6 +164,36 @@ def test_publish_and_reproduce_agree_on_both_backends(copies, capsys):
               for where in copies]
     assert [ids[0] for ids in listed] == [first, first] and \
         [ids[1:] for ids in listed] == [[later[0]], [later[1]]]
+
+
+def test_a_forged_read_model_is_caught_and_rebuilt_alike_on_both_backends(copies, capsys):
+    for where in copies:  # the owner edits a derived row past the ledger
+        execute_raw(where, "UPDATE rm_findings SET quantity = 9 WHERE id = 't2-f001'")
+    errors = []
+    for where in copies:
+        capsys.readouterr()
+        assert main(["--db", where, "--lang", "en", "verify"]) == 1
+        errors.append(capsys.readouterr().err)
+    assert errors[0] == errors[1] and len(errors[0].splitlines()) == 1
+    assert "the read model does not match the events" in errors[0]
+    lite, pg = (run(capsys, "--db", where, "--lang", "en", "rebuild") for where in copies)
+    assert lite == pg and "t2-f001" in lite, lite
+    lite, pg = (run(capsys, "--db", where, "verify") for where in copies)
+    assert lite == pg
+
+
+def test_a_closed_period_refuses_findings_alike_on_both_backends(copies, tmp_path, capsys):
+    record = {"type": "finding", "id": "late-1", "town": "沙溪镇", "period": PERIOD,
+              "clause": "B06.1", "occurred_on": "2017-11-02"}
+    data = tmp_path / "late.jsonl"
+    data.write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
+    said, errors = [], []
+    for where in copies:
+        said.append(run(capsys, "--db", where, "close", "--period", PERIOD))
+        assert main(["--db", where, "import", str(data)]) == 1
+        errors.append(capsys.readouterr().err)
+    assert said[0] == said[1] and errors[0] == errors[1] and errors[0].startswith("error:")
+    assert len(errors[0].splitlines()) == 1
 
 
 # -- what does not work on PostgreSQL says so in one line -------------------------------
