@@ -85,8 +85,8 @@ def database_failure(exc: BaseException) -> str | None:
     one transaction, so the unfinished command left the ledger as it was.
 
     >>> import sqlite3
-    >>> database_failure(sqlite3.OperationalError("disk I/O error"))
-    'the database broke off the command (disk I/O error): check the server, the --db location and the role\'s privileges, then run it again; nothing was written'
+    >>> print(database_failure(sqlite3.OperationalError("disk I/O error")))
+    the database broke off the command (disk I/O error): check the server, the --db location and the role's privileges, then run it again; nothing was written
     >>> database_failure(ValueError("x")) is None
     True
     """
