@@ -11,8 +11,8 @@ import sys
 import click
 
 import ledger
-from ledger.clitools import (current_lang, error, everywhere, lang_of, not_future, quiet_stdout,
-                             say, set_lang)
+from ledger.clitools import (current_lang, database_failure, error, everywhere, lang_of,
+                             not_future, quiet_stdout, say, set_lang)
 from ledger.errors import LedgerError
 from ledger.projections.card import dumps
 from ledger.text.cards import render_board, render_card
@@ -559,6 +559,13 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         error("interrupted; nothing was written by the unfinished command", lang)
         return 130
+    except Exception as exc:
+        # a psycopg (or sqlite3) error the library did not word: one line, never a traceback
+        failure = database_failure(exc)
+        if failure is None:
+            raise
+        error(failure, lang)
+        return 1
 
 
 if __name__ == "__main__":

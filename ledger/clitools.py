@@ -79,6 +79,29 @@ def error(message: str, lang: str) -> None:
     click.echo(f"error: {translate(one_line(message), lang)}", err=True)
 
 
+def database_failure(exc: BaseException) -> str | None:
+    """The error line's text for a database error that escaped the library (a server gone
+    in the middle of a command, a role without a privilege), else None. Every write is
+    one transaction, so the unfinished command left the ledger as it was.
+
+    >>> import sqlite3
+    >>> print(database_failure(sqlite3.OperationalError("disk I/O error")))
+    the database broke off the command (disk I/O error): check the server, the --db location and the role's privileges, then run it again; nothing was written
+    >>> database_failure(ValueError("x")) is None
+    True
+    """
+    import sqlite3
+    kinds: tuple[type[BaseException], ...] = (sqlite3.Error,)
+    psycopg = sys.modules.get("psycopg")  # imported only by a PostgreSQL ledger
+    if psycopg is not None:
+        kinds += (psycopg.Error,)
+    if not isinstance(exc, kinds):
+        return None
+    detail = " ".join(str(exc).split()) or type(exc).__name__  # psycopg's DETAIL on one line
+    return (f"the database broke off the command ({detail}): check the server, the --db "
+            f"location and the role's privileges, then run it again; nothing was written")
+
+
 def lang_of(args: list[str]) -> str:
     """``--lang en`` anywhere on the line (or LEDGER_LANG=en) makes errors English."""
     import os

@@ -26,6 +26,7 @@ from pathlib import Path
 from ledger import readmodel
 from ledger.errors import LedgerError
 from ledger.store import EventStore
+from ledger.store.postgres import is_postgres_url, redact
 
 # The views read the read model (decoded through the mapper, upcasters included), never
 # the events' payloads: what they show is what the cards are computed from.
@@ -81,11 +82,20 @@ def create_views(target) -> list[str]:
     """Create the views (``CREATE VIEW IF NOT EXISTS``) on a ledger; returns their names.
 
     ``target`` is an open ledger (anything with a ``store``), an :class:`EventStore`, or
-    the ledger file's path. Refuses a file that is not an audit ledger.
+    the ledger file's path. Refuses a file that is not an audit ledger, and a PostgreSQL
+    ledger (the views are SQLite's: docs/exports.md says why).
     """
     store = getattr(target, "store", target)
     if isinstance(store, EventStore):
         return _create(store)
+    if getattr(store, "dialect", None) == "postgresql" or is_postgres_url(target):
+        # SQLite only, by design: Datasette reads SQLite files, and a PostgreSQL view binds
+        # to its tables, so it would stop the read model's rebuild (DROP TABLE rm_*)
+        url = redact(getattr(store, "url", None) or str(target))
+        raise LedgerError(f"the browsing views are for SQLite ledger files (Datasette reads "
+                          f"SQLite); on PostgreSQL query the read model's tables, or copy the "
+                          f"ledger to a file: python -m ledger copy {url} audit.db; "
+                          f"no views created")
     if not Path(target).is_file():
         raise LedgerError(f"no ledger at {target}: no views created")
     store = EventStore(target)

@@ -195,6 +195,15 @@ CATALOGUE: list[tuple[str, str]] = [
     (r"the ledger's last event is recorded at (?P<a>\S+), in the future of this machine's clock "
      r"\((?P<b>\S+)\); check the clock \(or run verify\); nothing was written",
      "账本最后一条事件记录于 {a}，晚于本机时钟（{b}）：请检查时钟（或运行 verify）；未写入任何内容"),
+    # issue 16: a database error in the middle of a command; views on PostgreSQL
+    (r"the database broke off the command \((?P<r>.*)\): check the server, the --db location "
+     r"and the role's privileges, then run it again",
+     "数据库中断了命令（{r}）：请检查数据库服务器、--db 地址和角色的权限，然后重新运行"),
+    (r"the browsing views are for SQLite ledger files \(Datasette reads SQLite\); on PostgreSQL "
+     r"query the read model's tables, or copy the ledger to a file: python -m ledger copy "
+     r"(?P<u>\S+) audit\.db; no views created",
+     "浏览视图只用于 SQLite 账本文件（Datasette 只读 SQLite）；PostgreSQL 上请直接查询读模型的表，"
+     "或把账本复制为文件：python -m ledger copy {u} audit.db；未创建任何视图"),
 ]
 CATALOGUE[:0] = FIRST  # more precise than the general entries below them
 CATALOGUE += MORE  # the stores, verify, proofs, rubric files, the CLI's usage (catalogue.py)

@@ -1,6 +1,7 @@
 """Report exports (HTML, XLSX, CSV, JSON) read back and checked against the cards.
 
-The demo ledger is built once per module; ``injected`` adds hostile text (a formula
+The demo ledger is built once per module and backend (a SQLite file, then its events
+copied to PostgreSQL: every test here runs on both, issue 16); ``injected`` adds hostile text (a formula
 in a note, ``+1+1`` as evidence, a town named like a formula, a ``<script>`` note) to
 a copy, to prove the spreadsheet outputs neutralise it and the HTML escapes it.
 """
@@ -21,11 +22,12 @@ import openpyxl
 import pytest
 
 import ledger
-from ledger.demo import build_demo
 from ledger.errors import LedgerError
 from ledger.exports import export, month_ends
 from ledger.exports.csvfile import COLUMNS, safe_text
 from ledger.exports.xlsx import CARD_HEADERS, sheet_title
+
+from support.backends import BACKENDS, demo_ledger_at, location_of
 
 PERIOD, KNOWN = "2017", "2018-12-31"
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
@@ -33,21 +35,33 @@ BAD_NOTE, BAD_EVIDENCE = "=cmd|' /C calc'!A0", "+1+1"
 BAD_TOWN = "=SUM(1,2)镇"
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    """(ledger, output dir, scoreboard) with every format exported at KNOWN."""
-    tmp = tmp_path_factory.mktemp("exports")
-    lg = ledger.open(build_demo(tmp / "demo.db"))
-    for fmt in ("html", "xlsx", "csv", "json"):
-        export(lg, PERIOD, fmt, tmp / f"report.{fmt}", known_at=KNOWN)
-    yield lg, tmp, lg.scoreboard(PERIOD, known_at=KNOWN)
-    lg.close()
+def _pg_server(request, kind: str) -> str | None:
+    return request.getfixturevalue("pg_server") if kind == "postgresql" else None
 
 
-@pytest.fixture(scope="module")
-def injected(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("injected")
-    lg = ledger.open(build_demo(tmp / "demo.db"))
+@pytest.fixture(scope="module", params=BACKENDS)
+def demo(request, tmp_path_factory):
+    """(ledger, output dir, scoreboard) with every format exported at KNOWN; on each
+    backend in turn (the demo's events copied to PostgreSQL)."""
+    tmp = tmp_path_factory.mktemp(f"exports-{request.param}")
+    with demo_ledger_at(request.param, tmp, _pg_server(request, request.param)) as where:
+        lg = ledger.open(where)
+        for fmt in ("html", "xlsx", "csv", "json"):
+            export(lg, PERIOD, fmt, tmp / f"report.{fmt}", known_at=KNOWN)
+        yield lg, tmp, lg.scoreboard(PERIOD, known_at=KNOWN)
+        lg.close()
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def injected(request, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp(f"injected-{request.param}")
+    with demo_ledger_at(request.param, tmp, _pg_server(request, request.param)) as where:
+        lg = ledger.open(where)
+        yield from _inject(lg, tmp)
+        lg.close()
+
+
+def _inject(lg, tmp):
     lg.append([
         {"type": "town", "id": "town-evil", "name": BAD_TOWN},
         {"type": "finding", "id": "inj-1", "town": "沙溪镇", "period": PERIOD, "clause": "B08.1",
@@ -61,7 +75,6 @@ def injected(tmp_path_factory):
     for fmt in ("html", "xlsx", "csv"):
         export(lg, PERIOD, fmt, tmp / f"report.{fmt}")  # known_at: the ledger as it stands
     yield lg, tmp
-    lg.close()
 
 
 def D(value) -> Decimal:
@@ -345,7 +358,7 @@ def test_cli_export_command(demo, tmp_path, capsys):
         pytest.skip("the `export` command is not in ledger/cli.py yet (see docs/exports.md)")
     lg, tmp, board = demo
     out = tmp_path / "board.xlsx"
-    db = str(lg.store.path)
+    db = location_of(lg)
     assert main(["--db", db, "export", "--period", PERIOD, "--format", "xlsx", "-o", str(out),
                  "--known-at", KNOWN]) == 0
     assert capsys.readouterr().out.strip() == str(out)

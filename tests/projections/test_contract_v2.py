@@ -217,10 +217,10 @@ def test_below_the_ceiling_nothing_is_capped(env):
 EIGHT = ["城厢镇", "沙溪镇", "浏河镇", "浮桥镇", "璜泾镇", "双凤镇", "娄东街道", "港区"]
 
 
-def test_a_single_vetoed_town_among_eight_ranks_8th(tmp_path):
+def test_a_single_vetoed_town_among_eight_ranks_8th(ledger_url):
     # 港区 has no deduction (100) but a V2 veto: it ranks 8th, after 浮桥镇's 99.5 (A01.2);
     # the other six tie at 100 and share rank 1; 浮桥镇 is 7th
-    e = Env(tmp_path / "board.db", towns=EIGHT)
+    e = Env(ledger_url, towns=EIGHT)
     try:
         e.append([finding("V2", "2017-11-02", town="港区"),
                   finding("A01.2", "2017-05-01", town="浮桥镇")])
@@ -235,9 +235,9 @@ def test_a_single_vetoed_town_among_eight_ranks_8th(tmp_path):
         e.close()
 
 
-def test_vetoed_towns_tie_among_themselves(tmp_path):
+def test_vetoed_towns_tie_among_themselves(ledger_url):
     # two vetoed towns at 100 share rank 2 after the one unvetoed town (99.9): 1, 2, 2
-    e = Env(tmp_path / "ties.db", towns=["甲镇", "乙镇", "丙镇"])
+    e = Env(ledger_url, towns=["甲镇", "乙镇", "丙镇"])
     try:
         e.append([finding("V1", town="甲镇"), finding("V4", town="乙镇"),
                   finding("B06.1", town="丙镇")])
@@ -247,7 +247,7 @@ def test_vetoed_towns_tie_among_themselves(tmp_path):
         e.close()
 
 
-def test_vetoed_town_ranks_last_in_every_export(tmp_path):
+def test_vetoed_town_ranks_last_in_every_export(ledger_url, tmp_path):
     import csv
     import json
 
@@ -255,7 +255,7 @@ def test_vetoed_town_ranks_last_in_every_export(tmp_path):
 
     from ledger.exports import export
 
-    e = Env(tmp_path / "x.db", towns=EIGHT)
+    e = Env(ledger_url, towns=EIGHT)
     try:
         e.append([finding("V2", "2017-11-02", town="港区"),
                   finding("A01.2", "2017-05-01", town="浮桥镇"),
@@ -280,10 +280,10 @@ def test_vetoed_town_ranks_last_in_every_export(tmp_path):
         e.close()
 
 
-def test_the_demo_shows_the_v2_readings(tmp_path):
-    from ledger.demo import build_demo
+def test_the_demo_shows_the_v2_readings(ledger_url, tmp_path):
+    from support.backends import demo_into
 
-    with ledger.open(build_demo(tmp_path / "demo.db")) as lg:
+    with ledger.open(demo_into(ledger_url, tmp_path)) as lg:
         board = lg.scoreboard(PERIOD, known_at="2018-12-31")
         assert board.as_of == date(2018, 2, 28)
         assert (board.towns[-1].town, board.towns[-1].rank, board.towns[-1].vetoes) == (

@@ -17,6 +17,9 @@ from pathlib import Path
 import pytest
 
 import ledger
+from ledger.store.backends import copy_ledger
+from ledger.store.postgres import is_postgres_url
+
 from support.scoring import Clock, Env, finding, report
 
 D = Decimal
@@ -27,9 +30,13 @@ FIRST_SHA = "3aaaf83e03baa4339e901418ae33f87bc180cca0cadc9887ecc1354c00d4b028"
 
 
 @pytest.fixture
-def old(tmp_path):
+def old(ledger_url, tmp_path):
+    """The first-edition ledger file, and on PostgreSQL its events copied there."""
     path = tmp_path / "first.db"
     shutil.copyfile(FIRST_DB, path)
+    if is_postgres_url(ledger_url):
+        copy_ledger(str(path), ledger_url)
+        path = ledger_url
     clock = Clock("2026-12-01T02:00:00Z")
     with ledger.open(path, clock=clock) as lg:
         yield lg
@@ -95,8 +102,8 @@ def test_diff_between_the_editions_names_what_changed(old):
     assert changed["B09.1"] == (D(3), D(1)) and changed["A09.1"] == (D("0.1"), D(0))
 
 
-def test_adopting_the_first_edition_by_path_still_works(tmp_path):
-    e = Env(tmp_path / "by-path.db", rubric=FIRST_RUBRIC)
+def test_adopting_the_first_edition_by_path_still_works(ledger_url):
+    e = Env(ledger_url, rubric=FIRST_RUBRIC)
     try:
         e.append([finding("B09.1", "2017-08-01"), finding("B09.1", "2017-09-01"),
                   report("2月报表", "2017-03-12", "2017-03-13")])

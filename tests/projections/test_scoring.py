@@ -560,10 +560,10 @@ def test_rescore_with_revised_rubric_path(env):
 
 
 @needs_revised
-def test_unscored_finding_under_original_edition(tmp_path):
+def test_unscored_finding_under_original_edition(ledger_url):
     # adopt the revised edition (which has B06.4, 0.1 per place); B06.4 × 2 -> 0.2 -> 99.8.
     # Scored with taicang-2017 (no B06.4): the finding is unscored; total 100.
-    e = Env(tmp_path / "rev.db", rubric=str(REVISED))
+    e = Env(ledger_url, rubric=str(REVISED))
     try:
         f = finding("B06.4", quantity=2)
         e.append([f])
@@ -596,14 +596,14 @@ CARD_KEYS = {"town", "period", "rubric", "as_of", "known_at", "base", "bonus", "
              "vetoes", "indicators"}
 
 
-def test_score_json_shape_and_exact_numbers(tmp_path):
-    e = Env(tmp_path / "cli.db")
+def test_score_json_shape_and_exact_numbers(ledger_url):
+    e = Env(ledger_url)
     f1 = finding("B06.1", quantity=3)                       # 0.3 (float noise would be 0.30000000000000004)
     f2 = finding("A01.2")                                   # 0.5
     f3 = finding("D02.3", "2017-04-01", project="P", evidence=["依据文件"])        # +0.5
     e.append([f1, f2, f3])
     e.close()
-    proc = run_cli("--db", tmp_path / "cli.db", "score", "--town", TOWN, "--period", PERIOD,
+    proc = run_cli("--db", ledger_url, "score", "--town", TOWN, "--period", PERIOD,
                    "--as-of", "2017-12-31", "--json")
     assert proc.returncode == 0, proc.stderr_text
     text = proc.stdout_text

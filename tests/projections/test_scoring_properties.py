@@ -18,6 +18,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from support.backends import ledger_location
 from support.scoring import (
     Env,
     amendment,
@@ -170,9 +171,24 @@ def grade_of(total, vetoed):
 @given(specs=st.lists(finding_specs(sources=("city", "city", "self")), max_size=40),
        as_of=st.dates(min_value=YEAR_START, max_value=YEAR_END))
 def test_indicators_within_bounds_and_match_oracle(specs, as_of):
+    check_bounds_and_oracle(specs, as_of, "sqlite")
+
+
+@settings(max_examples=50)
+@given(specs=st.lists(finding_specs(sources=("city", "city", "self")), max_size=40),
+       as_of=st.dates(min_value=YEAR_START, max_value=YEAR_END))
+@pytest.mark.slow  # a fresh PostgreSQL schema for each example: ~3 s
+def test_indicators_within_bounds_and_match_oracle_on_postgresql(pg_server, specs, as_of):
+    check_bounds_and_oracle(specs, as_of, "postgresql", pg_server)
+
+
+def check_bounds_and_oracle(specs, as_of, backend: str, pg_server: str | None = None):
+    """The card of random findings is within every bound and equals the hand oracle, on
+    a new ledger on ``backend``."""
     records = build(specs)
-    with tempfile.TemporaryDirectory() as tmp:
-        e = Env(Path(tmp) / "p.db")
+    with tempfile.TemporaryDirectory() as tmp, ledger_location(backend, Path(tmp),
+                                                               pg_server) as where:
+        e = Env(where)
         try:
             if records:
                 e.append(records)

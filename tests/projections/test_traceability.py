@@ -12,6 +12,8 @@ import pytest
 
 import ledger
 
+from support.backends import backend_at, demo_into, execute_raw
+
 SEED = Path(__file__).resolve().parents[3] / "shared" / "seeds" / "000_ff6bc83b88124ad4.txt"
 RUBRIC = Path(__file__).resolve().parents[2] / "rubrics" / "taicang" / "2017.toml"
 T = "沙溪镇"
@@ -154,10 +156,10 @@ def test_publish_then_more_events_then_reproduce_still_matches(lg, tmp_path):
         lg.reproduce("pub-nope")
 
 
-def test_reproduce_uses_the_rubric_in_the_ledger_not_the_file_on_disk(tmp_path):
+def test_reproduce_uses_the_rubric_in_the_ledger_not_the_file_on_disk(ledger_url, tmp_path):
     rubric = tmp_path / "taicang.toml"
     shutil.copy(RUBRIC, rubric)
-    path = tmp_path / "audit.db"
+    path = ledger_url
     with ledger.open(path, clock=Clock()) as lg:
         lg.append([{"type": "adopt", "id": "adopt", "period": "2017", "rubric": str(rubric)},
                    {"type": "town", "id": "t1", "name": T}, f("h1", "B06.1", "2017-03-01")])
@@ -171,37 +173,29 @@ def test_reproduce_uses_the_rubric_in_the_ledger_not_the_file_on_disk(tmp_path):
     assert pub.sha256 in result.stdout
 
 
-def test_reproduce_fails_loudly_when_the_events_changed(tmp_path):
-    path = tmp_path / "audit.db"
+def test_reproduce_fails_loudly_when_the_events_changed(ledger_url):
+    path = ledger_url
     with ledger.open(path, clock=Clock()) as lg:
         lg.append([{"type": "adopt", "id": "adopt", "period": "2017", "rubric": "taicang-2017"},
                    {"type": "town", "id": "t1", "name": T}, f("h1", "B06.1", "2017-03-01")])
         pub = lg.publish("2017", town=T)
-    # someone with the file rewrites a finding behind the guards' back
-    import sqlite3
-    conn = sqlite3.connect(path)
-    conn.execute("DROP TRIGGER events_no_update")
-    conn.execute("UPDATE events SET payload = replace(payload, '\"quantity\":1', "
-                 "'\"quantity\":5') WHERE id = 'h1'")
-    conn.commit()
-    conn.close()
+    # someone with the file (the database's superuser) rewrites a finding behind the
+    # guards' back
+    backend_at(path).tamper("UPDATE events SET payload = replace(payload, ?, ?) WHERE id = 'h1'",
+                            params=('"quantity":1', '"quantity":5'))
     result = subprocess.run([sys.executable, "-m", "ledger", "--db", str(path), "--lang", "en", "reproduce",
                              pub.id], capture_output=True, text=True)
     assert result.returncode == 1 and result.stderr.startswith("error:")
     assert "does not reproduce" in result.stderr
 
 
-def test_reproduce_reads_the_events_never_the_read_model(tmp_path):
-    path = tmp_path / "audit.db"
+def test_reproduce_reads_the_events_never_the_read_model(ledger_url):
+    path = ledger_url
     with ledger.open(path, clock=Clock()) as lg:
         lg.append([{"type": "adopt", "id": "adopt", "period": "2017", "rubric": "taicang-2017"},
                    {"type": "town", "id": "t1", "name": T}, f("h1", "B06.1", "2017-03-01")])
         pub = lg.publish("2017", town=T)
-    import sqlite3
-    conn = sqlite3.connect(path)
-    conn.execute("UPDATE rm_findings SET quantity = 5 WHERE id = 'h1'")  # a forged cache
-    conn.commit()
-    conn.close()
+    execute_raw(path, "UPDATE rm_findings SET quantity = 5 WHERE id = 'h1'")  # a forged cache
     with ledger.open(path) as lg:
         again = lg.reproduce(pub.id)
     assert again.matches and again.recomputed == pub.content
@@ -278,11 +272,10 @@ def test_writes_after_close_are_refused_except_through_an_appeal(lg):
     assert lg.score(T, "2017").total == Decimal(100)
 
 
-def test_history_rows_equal_the_card_at_each_known_at(tmp_path):
+def test_history_rows_equal_the_card_at_each_known_at(ledger_url, tmp_path):
     """History rescores only what each event touches: every row must still equal a full
     card at that moment (demo ledger: retraction, amendment, facts, bonus, veto)."""
-    from ledger.demo import build_demo
-    path = build_demo(tmp_path / "demo.db")
+    path = demo_into(ledger_url, tmp_path)
     with ledger.open(path) as lg:
         for town in ("沙溪镇", "城厢镇", "璜泾镇"):
             rows = lg.history(town, "2017")

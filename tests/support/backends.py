@@ -116,3 +116,59 @@ def made(backend, n: int = 0, **kw):
     if n:
         add(store, notes("e", n))
     return store
+
+
+@contextmanager
+def demo_ledger_at(kind: str, directory: Path, pg_server: str | None = None):
+    """The demo's ledger on ``kind``: built as a SQLite file in ``directory``, and for
+    ``"postgresql"`` copied (verified as it goes) into a fresh schema, so both backends
+    hold the very same events (the same chain, the same ``SEQ:HASH``)."""
+    from ledger.demo import build_demo
+    from ledger.store.backends import copy_ledger
+    path = build_demo(Path(directory) / "demo.db")
+    if kind == "sqlite":
+        yield str(path)
+        return
+    with ledger_location(kind, directory, pg_server) as url:
+        copy_ledger(str(path), url)
+        yield url
+
+
+def location_of(lg) -> str:
+    """Where an open ledger lives, as ``--db`` takes it (a file's path or the URL)."""
+    store = lg.store
+    return store.url if store.dialect == "postgresql" else str(store.path)
+
+
+def demo_into(location: str, directory: Path) -> str:
+    """The demo's events at ``location`` (what the ``ledger_url`` fixture gives): built
+    there when it is a file's path, else built in ``directory`` and copied there."""
+    from ledger.demo import build_demo
+    from ledger.store.backends import copy_ledger
+    from ledger.store.postgres import is_postgres_url
+    if not is_postgres_url(location):
+        return str(build_demo(Path(location)))
+    copy_ledger(str(build_demo(Path(directory) / "demo.db")), location)
+    return location
+
+
+def execute_raw(location: str, sql: str) -> None:
+    """One statement on the ledger's database as its owner, past the ledger (a forger
+    editing derived tables; the events' guards are :meth:`*Backend.tamper`'s)."""
+    from ledger.store.postgres import is_postgres_url
+    if is_postgres_url(location):
+        import psycopg
+        with psycopg.connect(location, autocommit=True) as conn:
+            conn.execute(sql)
+        return
+    conn = sqlite3.connect(location, isolation_level=None)
+    try:
+        conn.execute(sql)
+    finally:
+        conn.close()
+
+
+def backend_at(location: str):
+    """The test backend (tamper with it) for a ``ledger_url``."""
+    from ledger.store.postgres import is_postgres_url
+    return PostgresBackend(location) if is_postgres_url(location) else SqliteBackend(Path(location))
