@@ -68,7 +68,7 @@ def read_records(path: str | Path, progress=None, encoding: str | None = None,
     lines = _lines(fh, progress) if chosen == "utf-8" else _decoded(fh, chosen, progress)
     if with_lines and suffix != ".jsonl":
         fh.close()
-        raise LedgerError(f"{path}: only JSON Lines are read with their lines")
+        raise ValueError(f"{path}: only JSON Lines are read with their lines")  # a caller's bug
     records = _jsonl(lines, with_lines) if suffix == ".jsonl" else _csv(lines)
     return _not_empty(path, _closing(fh, records))
 

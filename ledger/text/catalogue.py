@@ -58,6 +58,13 @@ FIRST: list[tuple[str, str]] = [
 ]
 
 MORE: list[tuple[str, str]] = [
+    # the piped import
+    (r"cannot start a process to read (?P<f>.+?) \((?P<r>.*)\); import it with workers=1 "
+     r"\(--workers 1\)", "无法启动读取 {f} 的进程（{r}）：请用 workers=1（--workers 1）导入"),
+    (r"the process reading (?P<f>.+?) stopped \(exit code (?P<c>[^):]+)\)",
+     "读取 {f} 的进程中途退出（退出码 {c}）"),
+    (r"the process reading (?P<f>.+?) stopped \(exit code (?P<c>[^):]+): (?P<r>.*)\)",
+     "读取 {f} 的进程中途退出（退出码 {c}：{r}）"),
     # the Merkle tree on PostgreSQL
     (r"the ledger's Merkle tree is missing or behind and cannot be written here \(a replica, or "
      r"a role without the tree's tables\): open the ledger once on the primary as the "

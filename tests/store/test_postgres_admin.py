@@ -252,8 +252,9 @@ def test_import_publish_and_reproduce_on_postgresql(tmp_path, pg_url, capsys):
     store.close()
 
 
-def test_a_reading_command_on_an_empty_database_creates_nothing(pg_url, capsys):
+def test_a_reading_command_on_an_empty_database_creates_nothing(pg_url, capsys, monkeypatch):
     import psycopg
+    monkeypatch.setenv("LEDGER_LANG", "en")  # the English wording is checked below
     assert main(["--db", pg_url, "scoreboard", "--period", "2017"]) == 1
     assert "no ledger in" in capsys.readouterr().err
     with psycopg.connect(pg_url) as conn:

@@ -35,6 +35,9 @@ INDIRECT = {
     ("store/chain.py", "failure[1]"):
         "the chain check's failure text: the f-strings returned by chain.py's *failure and "
         "_verify_* functions, collected below (FAILURE_FUNCTIONS)",
+    ("importing/readahead.py", "str(exc)"):
+        "an unpicklable exception of the reading process, passed on with its message: the "
+        "readers' own messages (importing/files.py and friends, scanned here)",
     ("store/postgres.py", "failure[1]"):
         "the same failure texts as store/chain.py (postgres.py imports _verify_range)",
 }
