@@ -88,8 +88,12 @@ def piped_items(path: str | Path, encoding: str | None, scopes: dict[str, Scope 
         raise LedgerError(f"cannot start a process to read {path} ({exc}); import it with "
                           f"workers=1 (--workers 1); nothing was written") from None
     try:
-        reader.stdin.write(pickle.dumps((str(path), encoding, dict(scopes), batch or BATCH)))
-        reader.stdin.close()
+        try:
+            reader.stdin.write(pickle.dumps((str(path), encoding, dict(scopes),
+                                             batch or BATCH)))
+            reader.stdin.close()
+        except BrokenPipeError:  # it died at once: said below, with its exit code
+            pass
         while True:
             message = _receive(reader.stdout)
             if message is None:

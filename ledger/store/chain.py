@@ -15,11 +15,9 @@ only caught against a digest (``SEQ:HASH``) kept outside the ledger.
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import os
 import re
 import sqlite3
-from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -130,6 +128,8 @@ def verify_chain(conn, guards: dict[str, str], digest: str | None = None,
         failure, count = _verify_range(conn, 1, last, GENESIS_HASH, want)
     else:
         bounds = [(last * k // workers + 1, last * (k + 1) // workers) for k in range(workers)]
+        import multiprocessing  # here: a verify that fans out is the only user
+        from concurrent.futures import ProcessPoolExecutor
         ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods()
                                           else "spawn")
         with ProcessPoolExecutor(workers, mp_context=ctx) as pool:

@@ -13,13 +13,11 @@ Needs psycopg 3: ``pip install -e '.[postgres]'``. ``url`` is a libpq URL
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import re
 import threading
 import time
 from contextlib import contextmanager
-from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timedelta
 from typing import Callable, Iterable, Iterator
 
@@ -381,6 +379,8 @@ class PostgresEventStore:
         else:
             bounds = [(last * k // workers + 1, last * (k + 1) // workers) for k in range(workers)]
             # spawn, not fork: a forked child must never touch the parent's connection
+            import multiprocessing  # here: a verify that fans out is the only user
+            from concurrent.futures import ProcessPoolExecutor
             ctx = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
                 parts = list(pool.map(_verify_part, [(self.url, lo, hi, want)

@@ -29,8 +29,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-import sqlite_utils
-
 from ledger.store.chain import (
     CLOCK_SKEW, COLUMNS, GENESIS_HASH, TIMESTAMP, Head, chain_chunks, read_only_uri, verify_chain,
 )
@@ -129,7 +127,6 @@ class EventStore:
         except sqlite3.Error as exc:
             raise LedgerError(f"cannot open ledger {self.path}: {exc}") from None
         self.conn = conn
-        self.db = sqlite_utils.Database(conn)
         try:
             self._prepare(synchronous)
             self._identity = self._file_identity()
@@ -185,10 +182,21 @@ class EventStore:
         try:
             app_id = conn.execute("PRAGMA application_id").fetchone()[0]
             version = conn.execute("PRAGMA user_version").fetchone()[0]
-            tables = self.db.table_names()
+            tables = self._table_names()
         finally:
             conn.execute("COMMIT")
         return app_id, version, tables
+
+    def _table_names(self) -> list[str]:
+        return [r[0] for r in self.conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+
+    @property
+    def db(self):
+        """The file as a :class:`sqlite_utils.Database` (imported on first use: it costs
+        every command ~80 ms to import, and only creating a ledger needs it)."""
+        import sqlite_utils
+        return sqlite_utils.Database(self.conn)
 
     def _retry_busy(self, action) -> None:
         """Run ``action``, waiting up to ``timeout`` while another connection holds a lock
@@ -207,7 +215,7 @@ class EventStore:
     def _create_schema(self) -> None:
         conn = self.conn
         with self.write():
-            if not self.db.table_names():
+            if not self._table_names():
                 self.db["events"].create(
                     {"seq": int, "id": str, "type": str, "schema_version": int, "town": str,
                      "period": str, "occurred_on": str, "refers_to": str, "recorded_at": str,

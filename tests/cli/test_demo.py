@@ -25,6 +25,7 @@ def _board(stdout: str, heading: str) -> dict:
     return board
 
 
+@pytest.mark.slow  # over a second (a real program or several CLI runs)
 def test_demo_in_a_fresh_dir_prints_the_cards_totals(tmp_path):
     result = run(tmp_path, "demo")
     assert result.returncode == 0, result.stderr
@@ -61,6 +62,7 @@ def test_demo_frames_its_output_in_chinese_and_in_english_on_request(tmp_path):
     assert "verify --lang en" in en.stdout and "verify --lang en" not in zh.stdout
 
 
+@pytest.mark.slow  # over a second (a real program or several CLI runs)
 def test_rubric_check_in_chinese_and_in_english(tmp_path):
     from ledger.rubric import load_bundled
     from support.scoring import REPO, run_cli

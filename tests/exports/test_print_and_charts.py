@@ -109,6 +109,7 @@ def test_xlsx_has_no_self_chart_when_it_shows_the_self_evaluations(files, tmp_pa
         assert [_title(c) for c in wb[s.town]._charts] == [f"{s.town} 各指标扣分"]
 
 
+@pytest.mark.slow  # over a second (a real program or several CLI runs)
 def test_xlsx_opens_in_libreoffice_and_its_pdf_names_every_town(files, tmp_path):
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if soffice is None or shutil.which("pdftotext") is None:
@@ -141,6 +142,7 @@ def _chromium():
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+@pytest.mark.slow  # over a second (a real program or several CLI runs)
 def test_html_charts_render_in_a_headless_browser_with_town_labels(files, tmp_path):
     exe = _chromium()
     if exe is None:

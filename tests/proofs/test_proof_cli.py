@@ -29,6 +29,7 @@ def work(tmp_path_factory):
     return d
 
 
+@pytest.mark.slow  # over a second (a real program or several CLI runs)
 def test_keygen_writes_a_private_key_and_a_verifier_key(work):
     pub = (work / "bureau.example_ledger.pub").read_text().strip()
     name, key_id, material = pub.split("+", 2)
@@ -116,6 +117,7 @@ def test_publish_receipt_reproduce_and_check(work):
 
 # -- keygen NAME: where the files go, and --sign/--key take what it printed (issue 15) ---------
 
+@pytest.mark.slow  # over a second (a real program or several CLI runs)
 def test_keygen_with_a_path_writes_there_and_prints_the_full_paths(work, tmp_path):
     import shutil
 
@@ -149,6 +151,7 @@ def test_keygen_with_a_path_writes_there_and_prints_the_full_paths(work, tmp_pat
     assert en.stdout_text.startswith(f"wrote private key {tmp_path}/keys/k2.key (keep it secret")
 
 
+@pytest.mark.slow  # over a second (a real program or several CLI runs)
 def test_keygen_with_a_key_name_and_what_a_missing_key_says(work, tmp_path):
     from support.scoring import run_cli as run_zh
     made = run_zh("keygen", "city.example/auditor", "--dir", tmp_path)

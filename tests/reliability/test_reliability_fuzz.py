@@ -745,6 +745,7 @@ def test_formula_strings_are_stored_verbatim_never_evaluated(template, tmp_path)
         shutil.rmtree(d, ignore_errors=True)
 
 
+@pytest.mark.slow  # over a second (a real program or several CLI runs)
 def test_a_1_mib_note_is_imported_whole_and_a_10_mb_note_refused(template, tmp_path):
     """Contract v2: free text up to 1 MiB a field. A note of exactly 1 MiB (of UTF-8) is
     imported through the CLI and stored exactly; a 10 MB note is one clear error line
