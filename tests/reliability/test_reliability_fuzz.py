@@ -696,7 +696,9 @@ HOSTILE_FILES = {
 }
 
 
-@pytest.mark.parametrize("name", list(HOSTILE_FILES))
+# a CLI run is a new interpreter (~0.4 s): every fourth case in the default run, all under -m slow
+@pytest.mark.parametrize("name", [pytest.param(n, marks=() if k % 4 == 0 else pytest.mark.slow)
+                                  for k, n in enumerate(HOSTILE_FILES)])
 def test_hostile_file_through_the_cli(template, tmp_path, name):
     suffix, content, expect = HOSTILE_FILES[name]
     d, db = fresh_copy(template)
