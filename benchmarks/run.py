@@ -178,6 +178,10 @@ def rows(res: Results) -> list[Row]:
     sq = res.impl("import.raw") or "SQLite"
     return [
         Row("**Bulk import** (events/s)", metric("import", "rate"), rate),
+        Row("  the same with workers=1 (one process; by default a file of 4 MB or more is "
+            "read by a second process)", metric("import.one_process", "rate"), rate),
+        Row("  speed-up of the second process (one process's time ÷ the default's)",
+            lambda r, s: ratio(r, s, "import.one_process", "import"), times),
         Row(f"  peer: raw executemany, the same rows, plain table ({sq})",
             metric("import.raw", "rate"), rate),
         Row("  peer: raw executemany, the same rows, the ledger's indexes and append guard",

@@ -15,19 +15,22 @@ import peers
 
 
 @pytest.mark.benchmark(group="import")
-def test_import_ledger(benchmark, bench, jsonl):
-    """``ledger.open(fresh)`` + ``import_file(jsonl)`` + close, real clock."""
+@pytest.mark.parametrize("workers", [None, 1], ids=["default", "one-process"])
+def test_import_ledger(benchmark, bench, jsonl, workers):
+    """``ledger.open(fresh)`` + ``import_file(jsonl)`` + close, real clock; by default a
+    file of 4 MB or more is read by a second process, ``workers=1`` keeps one (the A/B)."""
     def setup():
         return (bench.scratch_path("import.db"),), {}
 
     def target(path):
         with ledger.open(path) as lg:
-            n = lg.import_file(jsonl)
+            n = lg.import_file(jsonl, workers=workers)
         assert n == bench.events
 
     times = run(benchmark, target, setup=setup, teardown=remove_db,
                 rounds=IMPORT_ROUNDS[bench.size])
-    record(benchmark, bench, "import", bench.version, times, events=bench.events)
+    record(benchmark, bench, "import" if workers is None else "import.one_process",
+           bench.version, times, events=bench.events)
 
 
 @pytest.mark.benchmark(group="import")
