@@ -11,48 +11,12 @@ import sys
 import click
 
 import ledger
-from ledger.clitools import (current_lang, database_failure, error, everywhere, lang_of,
-                             not_future, quiet_stdout, say, set_lang)
+from ledger.clitools import (echo_json, echo_table, echo_text, everywhere, not_future,
+                             open_ledger, registered_town, run, say)
 from ledger.errors import LedgerError
 from ledger.projections.card import dumps
 from ledger.text.cards import render_board, render_card
-from ledger.text.escape import escaped
 from ledger.text.trace import render_compare, render_diff, render_explain, render_history
-
-
-def _open(ctx, create: bool = False) -> ledger.Ledger:
-    """The ledger of ``--db``; only writing commands may create it (a typo must not)."""
-    path = ctx.obj["db"]
-    if path is None:
-        raise click.UsageError("--db PATH is required for this command")
-    lg = ledger.open(path, create=create)
-    for note in lg.notes + ([lg.read_model_problem] if lg.read_model_problem else []):
-        _say(f"note: {note}", err=True)
-    return lg
-
-
-def _say(text: str, err: bool = False) -> None:
-    """Human-facing text: every control/format character escaped (the layout's newlines kept)."""
-    click.echo(escaped(text, keep="\n"), err=err)
-
-
-def _town(lg: ledger.Ledger, town: str | None) -> str | None:
-    """A town as registered: 沙溪鎮 (traditional) finds 沙溪镇 when that is unambiguous."""
-    return None if town is None else lg.resolve_town(town)
-
-
-def _echo_json(data) -> None:
-    click.echo(dumps(data, indent=2))
-
-
-def _echo_table(text: str) -> None:
-    """Tables with a little colour; click drops the colour when stdout is not a terminal."""
-    for i, line in enumerate(escaped(text, keep="\n").split("\n")):
-        if i == 0:
-            line = click.style(line, bold=True)
-        elif "不合格" in line or " fail" in line or "一票否决:" in line or "veto:" in line:
-            line = click.style(line, fg="red")
-        click.echo(line)
 
 
 @click.group()
@@ -84,7 +48,7 @@ def import_cmd(ctx, file, encoding, sheet, workers):
     import os
     if not os.path.isfile(file):
         raise LedgerError(f"cannot read {file}: no such file")
-    with _open(ctx, create=True) as lg:
+    with open_ledger(ctx, create=True) as lg:
         bar = None
         if sys.stderr.isatty():
             size = os.path.getsize(file) if os.path.exists(file) else 0
@@ -97,7 +61,7 @@ def import_cmd(ctx, file, encoding, sheet, workers):
             if bar:
                 bar.__exit__(None, None, None)
         head = lg.head() or say("（空账本）", "(empty ledger)")
-        _say(say(f"已从 {file} 导入 {n} 条事件；链头 {head}",
+        echo_text(say(f"已从 {file} 导入 {n} 条事件；链头 {head}",
                         f"imported {n} events from {file}; head {head}"))
 
 
@@ -111,13 +75,13 @@ def import_cmd(ctx, file, encoding, sheet, workers):
 def verify(ctx, digest, checkpoint_file, keys):
     """Check the hash chain, the append-only guards, the Merkle tree and (optionally) an
     earlier digest or signed checkpoint."""
-    with _open(ctx) as lg:
+    with open_ledger(ctx) as lg:
         n = lg.verify(digest)
         extra = say(f"；含有前缀 {digest}", f"; holds the prefix {digest}") if digest else ""
         if checkpoint_file:
             from ledger.proofs.commands import verify_checkpoint
             extra += verify_checkpoint(lg, checkpoint_file, keys)
-        _say(say(f"ok: {n} 条事件，哈希链完好，只追加保护在位，每条事件的内容与账本自存的哈希均已核对，"
+        echo_text(say(f"ok: {n} 条事件，哈希链完好，只追加保护在位，每条事件的内容与账本自存的哈希均已核对，"
                  f"读模型与事件一致{extra}",
                  f"ok: {n} events, chain valid, append-only guards in place, every payload "
                  f"and stored hash checked, read model equal to the events{extra}"))
@@ -127,12 +91,12 @@ def verify(ctx, digest, checkpoint_file, keys):
 @click.pass_context
 def rebuild(ctx):
     """Rebuild the read model from the events, saying what was wrong with it."""
-    with _open(ctx) as lg:
+    with open_ledger(ctx) as lg:
         found = lg.rebuild()
         for line in found:
-            _say(say(f"发现：{line}", f"found: {line}"))
+            echo_text(say(f"发现：{line}", f"found: {line}"))
         n = lg.head().seq if lg.head() else 0
-        _say(say(f"已由 {n} 条事件重建读模型" + ("" if found else "；原读模型与事件一致"),
+        echo_text(say(f"已由 {n} 条事件重建读模型" + ("" if found else "；原读模型与事件一致"),
                  f"rebuilt the read model from {n} events"
                  + ("" if found else "; it matched the events")))
 
@@ -141,11 +105,11 @@ def rebuild(ctx):
 @click.pass_context
 def head(ctx):
     """Print the digest SEQ:HASH of the last event."""
-    with _open(ctx) as lg:
+    with open_ledger(ctx) as lg:
         h = lg.head()
         if h is None:
             raise LedgerError("the ledger is empty: no head yet")
-        _say(str(h))
+        echo_text(str(h))
 
 
 def _score_options(f):
@@ -167,15 +131,15 @@ def _score_options(f):
 @click.pass_context
 def score(ctx, town, period, rubric, source, as_of, known_at, lang, as_json):
     """One town's score card."""
-    with _open(ctx) as lg:
-        town = _town(lg, town)
+    with open_ledger(ctx) as lg:
+        town = registered_town(lg, town)
         card = lg.score(town, period, as_of=as_of, known_at=known_at, rubric=rubric,
                         source=source)
         if as_json:
-            _echo_json(card.to_dict())
+            echo_json(card.to_dict())
         else:
             used = lg.scoring_rubric(period, card.known_at, rubric)
-            _echo_table(render_card(card, used, lang))
+            echo_table(render_card(card, used, lang))
 
 
 @cli.command()
@@ -184,9 +148,9 @@ def score(ctx, town, period, rubric, source, as_of, known_at, lang, as_json):
 @click.pass_context
 def scoreboard(ctx, period, as_of, known_at, lang, as_json):
     """Every town ranked by total."""
-    with _open(ctx) as lg:
+    with open_ledger(ctx) as lg:
         board = lg.scoreboard(period, as_of=as_of, known_at=known_at)
-        _echo_json(board.to_dict()) if as_json else _echo_table(render_board(board, lang))
+        echo_json(board.to_dict()) if as_json else echo_table(render_board(board, lang))
 
 
 @cli.command()
@@ -199,11 +163,11 @@ def scoreboard(ctx, period, as_of, known_at, lang, as_json):
 @click.pass_context
 def explain(ctx, town, period, clause, rubric, source, as_of, known_at, lang, as_json):
     """Why were these points deducted? The card traced to rubric sentences and events."""
-    with _open(ctx) as lg:
-        town = _town(lg, town)
+    with open_ledger(ctx) as lg:
+        town = registered_town(lg, town)
         tree = lg.explain(town, period, clause=clause, as_of=as_of, known_at=known_at,
                           rubric=rubric, source=source)
-        _echo_json(tree) if as_json else _echo_table(render_explain(tree, lang))
+        echo_json(tree) if as_json else echo_table(render_explain(tree, lang))
 
 
 @cli.command()
@@ -215,11 +179,11 @@ def explain(ctx, town, period, clause, rubric, source, as_of, known_at, lang, as
 @click.pass_context
 def history(ctx, town, period, rubric, source, as_of, known_at, lang, as_json):
     """The score after every event that changed it, in recording order."""
-    with _open(ctx) as lg:
-        town = _town(lg, town)
+    with open_ledger(ctx) as lg:
+        town = registered_town(lg, town)
         rows = [r.to_dict() for r in lg.history(town, period, as_of=as_of, known_at=known_at,
                                                 rubric=rubric, source=source)]
-        _echo_json(rows) if as_json else _say(render_history(rows, lang))
+        echo_json(rows) if as_json else echo_text(render_history(rows, lang))
 
 
 @cli.command()
@@ -243,14 +207,14 @@ def diff(ctx, town, period, from_known_at, to_known_at, from_as_of, to_as_of, fr
         before["rubric"], after["rubric"] = from_rubric, to_rubric
     elif from_rubric or to_rubric:
         raise click.UsageError("--from-rubric/--to-rubric need --town")
-    with _open(ctx) as lg:
-        town = _town(lg, town)
+    with open_ledger(ctx) as lg:
+        town = registered_town(lg, town)
         # one "now" for both sides, so an unset side means the same moment
         known = lg.resolve_known_at(None)
         before["known_at"] = before["known_at"] or known
         after["known_at"] = after["known_at"] or known
         d = lg.diff(town, period, before, after)
-        _echo_json(d) if as_json else _say(render_diff(d, lang))
+        echo_json(d) if as_json else echo_text(render_diff(d, lang))
 
 
 @cli.command()
@@ -260,15 +224,15 @@ def diff(ctx, town, period, from_known_at, to_known_at, from_as_of, to_as_of, fr
 @click.pass_context
 def compare(ctx, town, period, as_of, known_at, lang, as_json):
     """Where the town's self-evaluation (自评) and the city's verification differ."""
-    with _open(ctx) as lg:
-        town = _town(lg, town)
+    with open_ledger(ctx) as lg:
+        town = registered_town(lg, town)
         d = lg.compare(town, period, as_of=as_of, known_at=known_at)
         if as_json:
-            _echo_json(d)
+            echo_json(d)
         else:
             used = lg.scoring_rubric(period, d["known_at"])
             bonus = frozenset(c.id for i in used.indicators if i.bonus for c in i.clauses)
-            _say(render_compare(d, lang, bonus))
+            echo_text(render_compare(d, lang, bonus))
 
 
 @cli.command()
@@ -289,13 +253,13 @@ def publish(ctx, town, period, as_of, actor, as_json, sign_key, receipt, lang):
     from ledger.text.receipts import render_receipt
     if bool(sign_key) != bool(receipt):
         raise click.UsageError("--receipt FILE and --sign KEY go together")
-    with _open(ctx) as lg:
-        town = _town(lg, town)
+    with open_ledger(ctx) as lg:
+        town = registered_town(lg, town)
         pub = lg.publish(period, town=town, as_of=as_of, actor=actor)
         if receipt:
             from ledger.proofs.commands import write_receipt
             write_receipt(lg, pub.id, sign_key, receipt)
-        _echo_json(pub.to_dict()) if as_json else _say(render_receipt(pub, ctx.obj["db"], lang))
+        echo_json(pub.to_dict()) if as_json else echo_text(render_receipt(pub, ctx.obj["db"], lang))
 
 
 @cli.command()
@@ -306,9 +270,9 @@ def publish(ctx, town, period, as_of, actor, as_json, sign_key, receipt, lang):
 def publications(ctx, period, as_json, lang):
     """List the publications in the ledger (id, town, period, total, known_at, chain head)."""
     from ledger.text.receipts import render_publications
-    with _open(ctx) as lg:
+    with open_ledger(ctx) as lg:
         rows = lg.publications(period)
-    _say(dumps(rows, indent=2) if as_json else render_publications(rows, lang))
+    echo_text(dumps(rows, indent=2) if as_json else render_publications(rows, lang))
 
 
 @cli.command()
@@ -319,9 +283,9 @@ def publications(ctx, period, as_json, lang):
 def towns(ctx, known_at, as_json, lang):
     """The registered towns, in registration order."""
     from ledger.text.receipts import render_list
-    with _open(ctx) as lg:
+    with open_ledger(ctx) as lg:
         names = lg.towns(known_at)
-    _say(dumps(names, indent=2) if as_json else render_list(names, "towns", lang))
+    echo_text(dumps(names, indent=2) if as_json else render_list(names, "towns", lang))
 
 
 @cli.command()
@@ -332,10 +296,10 @@ def towns(ctx, known_at, as_json, lang):
 def periods(ctx, known_at, as_json, lang):
     """The periods with an adopted rubric, and the rubric each uses."""
     from ledger.text.receipts import render_list
-    with _open(ctx) as lg:
+    with open_ledger(ctx) as lg:
         found = [{"period": p, "rubric": lg.rubric_for(p, known_at).id}
                  for p in lg.periods(known_at)]
-    _say(dumps(found, indent=2) if as_json else render_list(
+    echo_text(dumps(found, indent=2) if as_json else render_list(
         [f"{f['period']}  ({f['rubric']})" for f in found], "periods", lang))
 
 
@@ -358,15 +322,15 @@ def reproduce(ctx, publication_id, as_json):
             publication_id, receipt_sha = receipt_publication(publication_id)
         else:
             publication_id = first
-    with _open(ctx) as lg:
+    with open_ledger(ctx) as lg:
         r = lg.reproduce(publication_id)
     if receipt_sha is not None and receipt_sha != r.published_sha256:
         raise LedgerError(f"the receipt's sha256 {receipt_sha} is not the one publication "
                           f"{r.id} froze ({r.published_sha256})")
     if as_json:
-        _echo_json(r.to_dict())
+        echo_json(r.to_dict())
     elif r.matches:
-        _say(say(f"ok: {r.id} 已复现，sha256 {r.sha256}",
+        echo_text(say(f"ok: {r.id} 已复现，sha256 {r.sha256}",
                         f"ok: {r.id} reproduced, sha256 {r.sha256}"))
     if not r.matches:
         raise LedgerError(f"{r.id} does not reproduce: published sha256 {r.published_sha256}, "
@@ -380,9 +344,9 @@ def reproduce(ctx, publication_id, as_json):
 @click.pass_context
 def close(ctx, period, event_id, actor):
     """Close a period: findings then come only through appeal decisions."""
-    with _open(ctx) as lg:
+    with open_ledger(ctx) as lg:
         done = lg.close_period(period, event_id, actor)
-        _say(say(f"{period} 年度已关账（{done}）", f"closed {period} ({done})"))
+        echo_text(say(f"{period} 年度已关账（{done}）", f"closed {period} ({done})"))
 
 
 @cli.command("export")
@@ -403,169 +367,29 @@ def close(ctx, period, event_id, actor):
 def export_cmd(ctx, period, fmt, output, as_of, known_at, town, source):
     """Write the scoreboard and every town's traced card to one file (prints its path)."""
     from ledger.exports import export
-    with _open(ctx) as lg:
-        town = _town(lg, town)
+    with open_ledger(ctx) as lg:
+        town = registered_town(lg, town)
         path = export(lg, period, fmt, output, as_of=as_of, known_at=known_at, town=town,
                       source=source)
-    _say(str(path))
+    echo_text(str(path))
 
 
-@cli.command()
-@click.option("--format", "fmt", required=True, type=click.Choice(["csv", "xlsx", "jsonl"]))
-@click.option("-o", "--output", default=None, type=click.Path(dir_okay=False),
-              help="The file to write (default: import-template.FORMAT).")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh",
-              help="Column headers in Chinese (default) or as the field names.")
-def template(fmt, output, lang):
-    """Write an import template: headers and one example row per record type."""
-    from ledger.importing.template import write_template
-    click.echo(str(write_template(output or f"import-template.{fmt}", fmt, lang)))
-
-
-@cli.group()
-def rubric():
-    """Show or check rubric files."""
-
-
-@rubric.command("show")
-@click.argument("rubric_ref")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh")
-def rubric_show(rubric_ref, lang):
-    """Print a rubric (bundled id or file) as a readable tree."""
-    from ledger.rubric import resolve_rubric
-    from ledger.text.rubric import render_tree
-    _say(render_tree(resolve_rubric(rubric_ref), lang=lang))
-
-
-@rubric.command("list")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh")
-def rubric_list(lang):
-    """The bundled rubric editions (ids usable in `adopt` records and --rubric)."""
-    from ledger.rubric.loader import bundled_rubrics
-    from ledger.text.receipts import render_list
-    click.echo(render_list(sorted(bundled_rubrics()), "rubrics", lang))
-
-
-@rubric.command("check")
-@click.argument("file", type=click.Path(dir_okay=False))
-def rubric_check(file):
-    """Validate a rubric file; errors name the file, the node and the key."""
-    from ledger.rubric import load_rubric
-    from ledger.text.rubric import check_summary
-    _say(check_summary(load_rubric(file), current_lang()))
-
-
-@cli.command("init-db")
-@click.argument("url")
-@click.option("--role", default="ledger_app", show_default=True,
-              help="The application role to create: SELECT and INSERT only.")
-@click.option("--password-env", default=None, metavar="VAR",
-              help="Set the role's password from this environment variable.")
-def init_db_cmd(url, role, password_env):
-    """Create the ledger schema in a PostgreSQL database (URL of its owner) and the role."""
-    import os
-
-    from ledger.store.backends import init_db
-    from ledger.store.postgres import redact
-
-    password = None
-    if password_env is not None:
-        password = os.environ.get(password_env)
-        if not password:
-            raise LedgerError(f"--password-env {password_env}: that environment variable is "
-                              f"not set or empty")
-    init_db(url, role, password)
-    click.echo(f"ok: ledger schema in {redact(url)}; role {role} may only read and append "
-               f"(see docs/deployment.md)")
-
-
-@cli.command("copy")
-@click.argument("source")
-@click.argument("target")
-def copy_cmd(source, target):
-    """Copy a ledger between backends (SQLite file or postgresql:// URL), same chain."""
-    import os
-
-    from ledger.store.backends import copy_ledger
-    from ledger.store.postgres import is_postgres_url, redact
-
-    if not is_postgres_url(source) and not os.path.isfile(source):
-        raise LedgerError(f"no ledger at {source}")
-    head = copy_ledger(source, target)
-    where = redact(target) if is_postgres_url(target) else target
-    click.echo(f"ok: {where} now holds {head.seq if head else 0} events, chain verified; "
-               f"head {head if head else '(empty)'}")
-
-
-@cli.command()
-@click.option("--town", default="沙溪镇", help="The town whose traced card is printed.")
-@click.pass_context
-def demo(ctx, town):
-    """Build the example 2017 ledger (./demo.db by default) and print its scoreboard."""
-    from ledger.demo import run_demo
-    from ledger.store.postgres import is_postgres_url
-    if is_postgres_url(ctx.obj["db"]):
-        raise LedgerError("demo builds a SQLite file; for PostgreSQL build it, then copy it: "
-                          "python -m ledger demo && python -m ledger copy demo.db URL")
-    _say(run_demo(ctx.obj["db"] or "demo.db", town, current_lang()))
-
-
-def _proof_commands() -> None:
+def _more_commands() -> None:
+    from ledger import cli_setup
     from ledger.proofs.commands import COMMANDS
-    for command in COMMANDS:
+    for command in [*cli_setup.COMMANDS, *COMMANDS]:
         cli.add_command(command)
 
 
-_proof_commands()
+_more_commands()
 
 
 everywhere(cli)
 
 
 def main(argv=None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
-    lang = set_lang(lang_of(args))
-    if not args:  # bare `python -m ledger`: the help, not an error
-        args = ["--help"]
-    try:
-        cli.main(args=args, prog_name="python -m ledger", standalone_mode=False)
-        sys.stdout.flush()
-        return 0
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.exceptions.Abort:
-        error("aborted", lang)
-        return 1
-    except click.UsageError as exc:
-        error(f"{exc.format_message()} (see --help)", lang)
-        return 2
-    except click.ClickException as exc:
-        error(exc.format_message(), lang)
-        return 1
-    except LedgerError as exc:
-        error(str(exc), lang)
-        return 1
-    except BrokenPipeError:
-        # `score ... | head -2`: the reader has what it wanted; not an error
-        quiet_stdout()
-        return 0
-    except SystemExit:
-        # click meets a closed pipe (EPIPE) by swapping sys.stdout and exiting 1
-        # (click 8.4 calls the wrapper PacifyFlushWrapper, 8.5 _PacifyFlushWrapper)
-        if type(sys.stdout).__name__.lstrip("_") in ("PacifyFlushWrapper", "PacketizingFile"):
-            quiet_stdout()
-            return 0
-        raise
-    except KeyboardInterrupt:
-        error("interrupted; nothing was written by the unfinished command", lang)
-        return 130
-    except Exception as exc:
-        # a psycopg (or sqlite3) error the library did not word: one line, never a traceback
-        failure = database_failure(exc)
-        if failure is None:
-            raise
-        error(failure, lang)
-        return 1
+    """Run the command line on ``argv`` (default: ``sys.argv``); returns the exit status."""
+    return run(cli, sys.argv[1:] if argv is None else argv)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""The command line's plumbing, beside :mod:`ledger.cli`: the language of messages, the
+"""The command line's plumbing, beside :mod:`ledger.cli`: opening ``--db``, echoing text,
+tables and JSON, running a command with one ``error:`` line for any failure; the language of messages, the
 `error:` line (in Chinese unless ``--lang en``, via :mod:`ledger.text.messages`), options every
 command accepts (``--db``, ``--lang``), a warning for a future ``--known-at``, and a quiet
 exit when the reader of stdout has gone (``| head``).
@@ -10,7 +11,10 @@ import sys
 
 import click
 
+import ledger
 from ledger.errors import LedgerError
+from ledger.projections.card import dumps
+from ledger.text.escape import escaped
 
 
 _LANG: list[str] = []  # the running command line's language, set by ledger.cli.main
@@ -128,3 +132,85 @@ def one_line(message: str) -> str:
     from ledger.text.escape import escaped
     return escaped(message)
 
+
+def open_ledger(ctx, create: bool = False) -> "ledger.Ledger":
+    """The ledger of ``--db``; only writing commands may create it (a typo must not)."""
+    path = ctx.obj["db"]
+    if path is None:
+        raise click.UsageError("--db PATH is required for this command")
+    lg = ledger.open(path, create=create)
+    for note in lg.notes + ([lg.read_model_problem] if lg.read_model_problem else []):
+        echo_text(f"note: {note}", err=True)
+    return lg
+
+
+def echo_text(text: str, err: bool = False) -> None:
+    """Human-facing text: every control/format character escaped (the layout's newlines kept)."""
+    click.echo(escaped(text, keep="\n"), err=err)
+
+
+def registered_town(lg: "ledger.Ledger", town: str | None) -> str | None:
+    """A town as registered: 沙溪鎮 (traditional) finds 沙溪镇 when that is unambiguous."""
+    return None if town is None else lg.resolve_town(town)
+
+
+def echo_json(data) -> None:
+    click.echo(dumps(data, indent=2))
+
+
+def echo_table(text: str) -> None:
+    """Tables with a little colour; click drops the colour when stdout is not a terminal."""
+    for i, line in enumerate(escaped(text, keep="\n").split("\n")):
+        if i == 0:
+            line = click.style(line, bold=True)
+        elif "不合格" in line or " fail" in line or "一票否决:" in line or "veto:" in line:
+            line = click.style(line, fg="red")
+        click.echo(line)
+
+
+def run(cli: click.Group, argv: list[str]) -> int:
+    """Run ``cli`` on ``argv``: every failure one ``error:`` line (exit 1; 2 for usage),
+    never a traceback; a closed stdout (``| head``) is not an error."""
+    args = list(argv)
+    lang = set_lang(lang_of(args))
+    if not args:  # bare `python -m ledger`: the help, not an error
+        args = ["--help"]
+    try:
+        cli.main(args=args, prog_name="python -m ledger", standalone_mode=False)
+        sys.stdout.flush()
+        return 0
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.exceptions.Abort:
+        error("aborted", lang)
+        return 1
+    except click.UsageError as exc:
+        error(f"{exc.format_message()} (see --help)", lang)
+        return 2
+    except click.ClickException as exc:
+        error(exc.format_message(), lang)
+        return 1
+    except LedgerError as exc:
+        error(str(exc), lang)
+        return 1
+    except BrokenPipeError:
+        # `score ... | head -2`: the reader has what it wanted; not an error
+        quiet_stdout()
+        return 0
+    except SystemExit:
+        # click meets a closed pipe (EPIPE) by swapping sys.stdout and exiting 1
+        # (click 8.4 calls the wrapper PacifyFlushWrapper, 8.5 _PacifyFlushWrapper)
+        if type(sys.stdout).__name__.lstrip("_") in ("PacifyFlushWrapper", "PacketizingFile"):
+            quiet_stdout()
+            return 0
+        raise
+    except KeyboardInterrupt:
+        error("interrupted; nothing was written by the unfinished command", lang)
+        return 130
+    except Exception as exc:
+        # a psycopg (or sqlite3) error the library did not word: one line, never a traceback
+        failure = database_failure(exc)
+        if failure is None:
+            raise
+        error(failure, lang)
+        return 1
