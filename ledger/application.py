@@ -133,14 +133,20 @@ class Ledger:
         """
         count = None
         if pipeline.worth_piping(path, workers):
+            readers: list = []
+
             def piped(scopes):
-                return pipeline.piped_items(path, encoding, scopes, progress)
+                readers.append(pipeline.piped_items(path, encoding, scopes, progress))
+                return readers[-1]
             try:
                 count = self.store.append(
                     lambda reader: validate_into(reader, (), self._towns, piped=piped),
                     bulk=True)
             except pipeline.Disagreement:  # rolled back: read it again in one process
                 count = None
+            finally:  # stop the reading process now, not when an exception is collected
+                for items in readers:
+                    items.close()
         if count is None:
             records = read_records(path, progress=progress, encoding=encoding, sheet=sheet)
             count = self.store.append(lambda reader: validate_into(reader, records, self._towns),

@@ -8,6 +8,7 @@ the end and across the boundaries of both processes' batches.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -242,3 +243,36 @@ def test_when_the_two_views_of_a_rubric_differ_it_runs_again_in_one_process(tmp_
         sqlite3.connect(y).execute(content).fetchall()
     with ledger.open(x) as lg:
         assert lg.verify() == lg.store.count()
+
+
+def test_after_an_error_the_reading_process_is_gone_at_once(tmp_path):
+    """Even while the caller keeps the exception (and so the frames that hold the items)."""
+    recs = records(3000)
+    recs[20]["clause"] = "Z99.9"
+    src = write_jsonl(tmp_path / "bad.jsonl", recs)
+    with ledger.open(tmp_path / "e.db") as lg:
+        try:
+            lg.import_file(src, workers=2)
+        except LedgerError as exc:
+            kept = exc
+    assert str(kept).startswith("line 21: ")
+    found = subprocess.run(["pgrep", "-P", str(os.getpid()), "-f", "ledger.importing.readahead"],
+                           capture_output=True, text=True).stdout.split()
+    assert found == [], found
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_both_roads_agree_on_each_backend(request, tmp_path, kind):
+    """On PostgreSQL too (its reader inside the transaction, its COPY path): the same head."""
+    from support.backends import ledger_location
+    server = request.getfixturevalue("pg_server") if kind == "postgresql" else None
+    src = write_jsonl(tmp_path / "in.jsonl", records(400))
+    heads = []
+    for workers in (1, 2):
+        (tmp_path / str(workers)).mkdir()
+        with ledger_location(kind, tmp_path / str(workers), server) as url:
+            with ledger.open(url, clock=clock()) as lg:
+                lg.import_file(src, workers=workers)
+                heads.append(str(lg.head()))
+                assert lg.verify() == lg.head().seq
+    assert heads[0] == heads[1]
