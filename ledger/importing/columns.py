@@ -17,6 +17,9 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
+from attrs import frozen
+
+from ledger.errors import ValidationError
 from ledger.importing.records import csv_whole, record_types
 
 # Chinese header -> field. The one documented table (docs/importing.md shows it).
@@ -113,3 +116,32 @@ def office_cells(rec: dict[str, str]) -> dict[str, str]:
     if source is not None and source.strip() in SOURCE_ALIASES:
         rec["source"] = SOURCE_ALIASES[source.strip()]
     return rec
+
+
+@frozen
+class Unreadable:
+    """A line that could not be read as a record. It travels in order with the records,
+    so the error reported is that of the first bad line even though the importer
+    reads ahead; validation raises it when it gets there."""
+
+    reason: str
+
+
+def fields_of(header: list[str], where: str) -> list[str]:
+    """The field each header cell names (Chinese aliases read); trailing empty header
+    cells dropped; an unknown or repeated column is an error listing the valid ones."""
+    names = [h.strip() for h in header]
+    while names and not names[-1]:
+        names.pop()
+    fields = []
+    for i, name in enumerate(names, start=1):
+        if not name:
+            raise ValidationError(f"{where}: column {i} has no name")
+        field = column(name)
+        if field is None:
+            raise ValidationError(f"{where}: unknown column {name!r} "
+                                  f"(valid columns: {valid_columns()})", field=name)
+        fields.append(field)
+    if len(set(fields)) != len(fields):
+        raise ValidationError(f"{where}: a column name appears twice")
+    return fields

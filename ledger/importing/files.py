@@ -23,11 +23,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
-from attrs import frozen
 
 from ledger.errors import LedgerError, ValidationError
-from ledger.importing.records import MAX_TEXT_BYTES, record_types
-from ledger.importing.columns import column, office_cells, valid_columns
+from ledger.importing.records import MAX_TEXT_BYTES
+from ledger.importing.columns import Unreadable, fields_of, office_cells
 from ledger.importing.encodings import RESAVE, detect_encoding
 
 Numbered = tuple[str, object]
@@ -93,15 +92,6 @@ def _not_empty(path: Path, records: Iterator[Numbered]) -> Iterator[Numbered]:
 def _office_rows(rows: Iterator[Numbered]) -> Iterator[Numbered]:
     for where, rec in rows:
         yield where, office_cells(rec) if isinstance(rec, dict) else rec
-
-
-@frozen
-class Unreadable:
-    """A line that could not be read as a record. It travels in order with the records,
-    so the error reported is that of the first bad line even though the importer
-    reads ahead; validation raises it when it gets there."""
-
-    reason: str
 
 
 def _lines(fh: BinaryIO, progress) -> Iterator[tuple[int, str | Unreadable]]:
@@ -232,26 +222,6 @@ def _csv(lines: Iterator[tuple[int, str]]) -> Iterator[Numbered]:
             yield f"line {first}", Unreadable(f"{len(row)} cells, but the header has {len(header)}")
             return
         yield f"line {first}", office_cells({k: v for k, v in zip(header, row) if v != ""})
-
-
-def fields_of(header: list[str], where: str) -> list[str]:
-    """The field each header cell names (Chinese aliases read); trailing empty header
-    cells dropped; an unknown or repeated column is an error listing the valid ones."""
-    names = [h.strip() for h in header]
-    while names and not names[-1]:
-        names.pop()
-    fields = []
-    for i, name in enumerate(names, start=1):
-        if not name:
-            raise ValidationError(f"{where}: column {i} has no name")
-        field = column(name)
-        if field is None:
-            raise ValidationError(f"{where}: unknown column {name!r} "
-                                  f"(valid columns: {valid_columns()})", field=name)
-        fields.append(field)
-    if len(set(fields)) != len(fields):
-        raise ValidationError(f"{where}: a column name appears twice")
-    return fields
 
 
 def _csv_reason(exc: csv.Error) -> str:

@@ -40,7 +40,6 @@ import tempfile
 from pathlib import Path
 from typing import Iterator
 
-import ledger as ledger_package
 from ledger.errors import LedgerError
 from ledger.importing.fastpath import Scope
 
@@ -75,7 +74,7 @@ def piped_items(path: str | Path, encoding: str | None, scopes: dict[str, Scope 
                 progress=None, batch: int | None = None) -> Iterator[tuple]:
     """The items of ``path``, read by a second process (see the module's text); stops
     and reaps that process however the caller stops reading."""
-    package_root = str(Path(ledger_package.__file__).resolve().parents[1])
+    package_root = str(Path(__file__).resolve().parents[2])  # where `ledger` is importable
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         [package_root, *filter(None, [os.environ.get("PYTHONPATH")])])}
     errors = tempfile.TemporaryFile()

@@ -18,7 +18,7 @@ from ledger.errors import LedgerError
 def xlsx_records(path: Path, sheet: str | None = None) -> Iterator[tuple[str, object]]:
     """``("row N", record)`` pairs of the sheet (the first unless ``sheet`` names one)."""
     from openpyxl import load_workbook
-    from ledger.importing.files import Unreadable, fields_of
+    from ledger.importing.columns import Unreadable, fields_of
 
     try:
         book = load_workbook(path, read_only=True, data_only=True)

@@ -29,7 +29,8 @@ from ledger.events import (
     RubricAdopted,
     TownRegistered,
 )
-from ledger.importing.files import Unreadable, decode_line
+from ledger.importing.columns import Unreadable
+from ledger.importing.files import decode_line
 from ledger.importing.pipeline import PLAIN, SCOPE, Disagreement
 from ledger.importing.names import skeleton
 from ledger.suggest import closest, did_you_mean
@@ -74,15 +75,19 @@ class Validator:
         while batch := list(islice(records, PREFETCH)):
             self._prefetch([rec.get("id") for _, rec in batch if isinstance(rec, dict)])
             for where, rec in batch:
-                try:
-                    new = self.check(rec)
-                except ValidationError as exc:
-                    raise ValidationError(f"{where}: {exc}") from None
-                except RubricError as exc:
-                    raise ValidationError(f"{where}: field 'rubric': {exc}") from None
-                for event in new:
-                    self._recent[event.id] = event
-                yield from new
+                yield from self._checked(where, self.check, rec)
+
+    def _checked(self, where: str, check, arg) -> list[NewEvent]:
+        """``check(arg)``'s events, remembered for the batch; an error names ``where``."""
+        try:
+            new = check(arg)
+        except ValidationError as exc:
+            raise ValidationError(f"{where}: {exc}") from None
+        except RubricError as exc:
+            raise ValidationError(f"{where}: field 'rubric': {exc}") from None
+        for event in new:
+            self._recent[event.id] = event
+        return new
 
     def piped_events(self, items: Iterable[tuple]) -> Iterator[NewEvent]:
         """:meth:`events` for the items of :mod:`ledger.importing.pipeline`: a plain
@@ -99,16 +104,7 @@ class Validator:
                 if item[0] == SCOPE:
                     self._agree(item[1], item[2])
                     continue
-                where = item[0]
-                try:
-                    new = self._piped(item)
-                except ValidationError as exc:
-                    raise ValidationError(f"{where}: {exc}") from None
-                except RubricError as exc:
-                    raise ValidationError(f"{where}: field 'rubric': {exc}") from None
-                for event in new:
-                    self._recent[event.id] = event
-                yield from new
+                yield from self._checked(item[0], self._piped, item)
 
     def _piped(self, item: tuple) -> list[NewEvent]:
         if len(item) != PLAIN:
