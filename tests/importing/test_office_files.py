@@ -66,6 +66,27 @@ def test_forced_encoding_and_an_unknown_one(lg, tmp_path):
     assert lg.import_file(path, encoding="gbk") == 1
 
 
+def test_utf8_with_a_bad_byte_before_any_chinese_is_refused_not_read_as_gbk(lg, tmp_path):
+    """Found by the fuzz corpus: the bad bytes came first, so the file decoded as GB18030
+    and imported mojibake; the UTF-8 text after them says what the file is."""
+    path = tmp_path / "bad.csv"
+    path.write_bytes(b"type,id,name,actor\r\ntown,\xc0\xaffz-0,\xe6\x96\xb0\xe9\x95\x87,x\r\n")
+    head = lg.head()
+    with pytest.raises(ledger.ValidationError, match="line 2: not valid UTF-8"):
+        lg.import_file(path)
+    assert lg.head() == head
+
+
+@pytest.mark.parametrize("names", ["沙溪镇", "浏河镇", "璜泾镇,双凤镇", "城厢镇 浮桥镇 太仓港区"])
+def test_a_short_gbk_file_is_still_read_as_gbk(tmp_path, names):
+    path = tmp_path / "short.csv"
+    rows = "".join(f"town,short-{i},{n}\n"
+                   for i, n in enumerate(names.replace(",", " ").split()))
+    path.write_bytes(f"type,id,name\n{rows}".encode("gbk"))
+    with ledger.open(tmp_path / "short.db") as fresh:
+        assert fresh.import_file(path) == len(names.replace(",", " ").split())
+
+
 def test_utf16_without_bom_is_refused_with_how_to_resave(lg, tmp_path):
     path = tmp_path / "u16.csv"
     path.write_bytes(f"{HEADER}\n{ROW.format(n=1)}\n".encode("utf-16-le"))
