@@ -197,8 +197,11 @@ BAD_QUANTITY = [0, -1, 1_000_001, Raw("1.5"), "abc", "1.5", True, [], {}, Raw("1
                 Raw("2.0"), Raw("2E0"), "３", "٣", " 7 ", "+2", "2.0"]
 QUANTITY_TEXT = ["3", "12", "007"]  # text digits: refused in JSON (a CSV cell of them is fine)
 # (2018-03-01: contract v2's assessment window admits findings and due dates to 2018-02-28)
-BAD_DATES = ["2017-02-30", "2017-13-01", "17-03-01", "2016-12-31", "2018-03-01", "2017-3-1",
-             " 2017-03-01", "２０１７-03-01", "٢٠١٧-٠٣-٠١", "2017-03-01T00:00", ""]
+BAD_DATES = ["2017-02-30", "2017-13-01", "17-03-01", "2016-12-31", "2018-03-01",
+             "2017-03-01T00:00", ""]
+# shapes a CSV or XLSX cell may take as Excel writes dates (issue 15), refused in JSON Lines,
+# where the contract's YYYY-MM-DD is exact
+EXCEL_ONLY_DATES = ["2017-3-1", " 2017-03-01", "２０１７-03-01", "٢٠١٧-٠٣-٠١"]
 BAD_BYTES = [b"\xff", b"\xc0\xaf", b"\xed\xa0\x80", b"\xe6\xb2", b"\x80abc", b"\xf8\x88\x80\x80\x80"]
 NOT_OBJECTS = ["[]", '"finding"', "1", "null", "true", '[{"type":"town","id":"x","name":"y"}]']
 
@@ -258,6 +261,13 @@ def _m_date(rec, draw):
     if field is None:
         return "record", {**rec, "name": ""}
     return "record", {**rec, field: draw(st.sampled_from(BAD_DATES))}
+
+
+def _m_date_shape(rec, draw):
+    field = next((f for f in ("occurred_on", "approved_on", "due_on") if f in rec), None)
+    if field is None:
+        return "record", {**rec, "name": ""}
+    return "record", {**rec, field: draw(st.sampled_from(EXCEL_ONLY_DATES))}
 
 
 def _m_unknown_field(rec, draw):
@@ -342,7 +352,7 @@ def _m_csv_cells(rec, draw):
 
 MUTATIONS = {
     "wrong_type": ("jsonl", _m_wrong_type), "quantity": ("both", _m_quantity),
-    "value": ("both", _m_value), "date": ("both", _m_date),
+    "value": ("both", _m_value), "date": ("both", _m_date), "date_shape": ("jsonl", _m_date_shape),
     "unknown_field": ("jsonl", _m_unknown_field), "missing": ("jsonl", _m_missing),
     "reference": ("both", _m_bad_reference), "clause": ("both", _m_clause),
     "type": ("both", _m_type), "other_content": ("both", _m_other_content),
