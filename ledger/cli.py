@@ -112,6 +112,13 @@ def head(ctx):
         echo_text(str(h))
 
 
+def _listing_options(f):
+    """What the commands listing what exists (towns, periods) take."""
+    f = click.option("--lang", type=click.Choice(["zh", "en"]), default="zh")(f)
+    f = click.option("--json", "as_json", is_flag=True)(f)
+    return click.option("--known-at", default=None)(f)
+
+
 def _score_options(f):
     f = click.option("--json", "as_json", is_flag=True, help="Print the contract JSON.")(f)
     f = click.option("--lang", type=click.Choice(["zh", "en"]), default="zh")(f)
@@ -276,9 +283,7 @@ def publications(ctx, period, as_json, lang):
 
 
 @cli.command()
-@click.option("--known-at", default=None)
-@click.option("--json", "as_json", is_flag=True)
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh")
+@_listing_options
 @click.pass_context
 def towns(ctx, known_at, as_json, lang):
     """The registered towns, in registration order."""
@@ -289,9 +294,7 @@ def towns(ctx, known_at, as_json, lang):
 
 
 @cli.command()
-@click.option("--known-at", default=None)
-@click.option("--json", "as_json", is_flag=True)
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh")
+@_listing_options
 @click.pass_context
 def periods(ctx, known_at, as_json, lang):
     """The periods with an adopted rubric, and the rubric each uses."""

@@ -86,6 +86,10 @@ def _one_line(exc) -> str:
 class PostgresReader(StoreReader):
     """:class:`StoreReader` inside a PostgreSQL append: the same answers, in its SQL."""
 
+    def __init__(self, conn):
+        super().__init__(conn)
+        self._select = select_events  # this module's, streamed a page at a time
+
     def get(self, event_id: str) -> StoredEvent | None:
         if event_id in self._pending:
             return StoredEvent(*self._pending[event_id])
@@ -109,13 +113,6 @@ class PostgresReader(StoreReader):
                 "AND (town IS NULL OR period IS NULL) ORDER BY seq DESC", (list(types), period)):
             found.setdefault(type_, (id_, hash_))
         return found
-
-    def referring(self, event_id: str) -> list[StoredEvent]:
-        found = list(select_events(self._conn, refers_to=event_id))
-        return found + [StoredEvent(*row) for row in self._pending_refs.get(event_id, ())]
-
-    def find(self, **criteria) -> list[StoredEvent]:
-        return list(select_events(self._conn, **criteria))
 
     def towns(self) -> list[str]:
         return [t for (t,) in self._conn.execute(

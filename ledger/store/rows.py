@@ -80,6 +80,8 @@ class StoreReader:
 
     def __init__(self, conn: sqlite3.Connection):
         self._conn = conn
+        # the backend's select_events (a subclass for another backend names its own)
+        self._select = select_events
         # rows of the chunk not inserted yet, as the store's row tuples (COLUMNS order):
         # a StoredEvent is made only for the few that are asked for
         self._pending: dict[str, tuple] = {}
@@ -140,13 +142,13 @@ class StoreReader:
 
     def referring(self, event_id: str) -> list[StoredEvent]:
         """Events whose ``refers_to`` is ``event_id`` (corrections of it), in seq order."""
-        found = list(select_events(self._conn, refers_to=event_id))
+        found = list(self._select(self._conn, refers_to=event_id))
         return found + [StoredEvent(*row) for row in self._pending_refs.get(event_id, ())]
 
     def find(self, **criteria) -> list[StoredEvent]:
         """Committed-or-flushed events matching ``criteria`` (see :func:`select_events`);
         call it before yielding, as it does not see the current chunk."""
-        return list(select_events(self._conn, **criteria))
+        return list(self._select(self._conn, **criteria))
 
 
 def select_events(conn, *, type: str | Iterable[str] | None = None, town: str | None = None,

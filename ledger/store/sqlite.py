@@ -44,42 +44,13 @@ from ledger.store.rows import (  # noqa: F401  (re-exported: the store's vocabul
     select_events,
 )
 from ledger.errors import LedgerError, ReadOnlyLedger, SchemaError, TamperError
+from ledger.store.sqlite_schema import (  # noqa: F401  (re-exported: the file's layout)
+    APPLICATION_ID, GUARDS, INDEXES, SCHEMA_VERSION, V1_INDEXES, create_schema, upgrade,
+)
 
-SCHEMA_VERSION = 2
-APPLICATION_ID = 0x4C444752  # "LDGR": marks a SQLite file as an audit ledger
 CHUNK = 2000
 # PRAGMA takes no bound parameters: whole statements, chosen by name, keep values out of SQL
 SYNCHRONOUS = {level: f"PRAGMA synchronous={level}" for level in ("OFF", "NORMAL", "FULL", "EXTRA")}
-
-
-GUARDS = {
-    "events_no_update": "CREATE TRIGGER events_no_update BEFORE UPDATE ON events "
-                        "BEGIN SELECT RAISE(ABORT, 'ledger events are append-only'); END",
-    "events_no_delete": "CREATE TRIGGER events_no_delete BEFORE DELETE ON events "
-                        "BEGIN SELECT RAISE(ABORT, 'ledger events are append-only'); END",
-    # INSERT OR REPLACE deletes the old row without firing the delete trigger, so an
-    # insert may only add a new id after the last seq.
-    "events_only_append": "CREATE TRIGGER events_only_append BEFORE INSERT ON events "
-                          "WHEN NEW.seq <= (SELECT max(seq) FROM events) "
-                          "OR EXISTS (SELECT 1 FROM events WHERE id = NEW.id) "
-                          "BEGIN SELECT RAISE(ABORT, 'ledger events are append-only'); END",
-}
-
-
-# Every index costs each insert a B-tree descent, and beside the append guard (a trigger)
-# every index written per row costs about twice as much: only two are written for most
-# events. Queries on event types use events_unscoped by repeating its WHERE (UNSCOPED).
-INDEXES = {
-    "events_id": "CREATE UNIQUE INDEX events_id ON events(id)",
-    "events_town": "CREATE INDEX events_town ON events(town, period)",
-    # registrations, adoptions, closings: the few events not scoped to a town and period
-    "events_unscoped": f"CREATE INDEX events_unscoped ON events(type, period) WHERE {UNSCOPED}",
-    "events_refers_to": "CREATE INDEX events_refers_to ON events(refers_to) "
-                        "WHERE refers_to IS NOT NULL",
-}
-# Schema 1 indexed every row five ways; opening it for writing moves it to schema 2.
-V1_INDEXES = ("events_town_period", "events_recorded_at", "events_refers_to",
-              "events_type_period")
 
 
 def _utcnow() -> datetime:
@@ -159,7 +130,7 @@ class EventStore:
                                   f"version reads ({SCHEMA_VERSION}); upgrade audit-ledger")
             return
         if app_id == 0 and version == 0 and not tables:
-            self._create_schema()
+            create_schema(self)
             app_id, version, tables = self._header()
         if app_id != APPLICATION_ID:
             raise SchemaError(f"{self.path} is a SQLite file but not an audit ledger")
@@ -170,7 +141,7 @@ class EventStore:
         if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
             self._retry_busy(lambda: conn.execute("PRAGMA journal_mode=WAL"))
         if version < SCHEMA_VERSION:
-            self._upgrade()
+            upgrade(self)
         conn.execute(SYNCHRONOUS[synchronous])
         conn.execute("PRAGMA cache_size=-32768")  # 32 MiB: a card's pages stay warm
 
@@ -211,45 +182,6 @@ class EventStore:
                         or time.monotonic() > deadline:
                     raise LedgerError(f"cannot open ledger {self.path}: {exc}") from None
                 time.sleep(0.02)
-
-    def _create_schema(self) -> None:
-        conn = self.conn
-        with self.write():
-            if not self._table_names():
-                self.db["events"].create(
-                    {"seq": int, "id": str, "type": str, "schema_version": int, "town": str,
-                     "period": str, "occurred_on": str, "refers_to": str, "recorded_at": str,
-                     "actor": str, "payload": str, "prev_hash": str, "hash": str},
-                    pk="seq",
-                    not_null={"id", "type", "schema_version", "recorded_at", "payload",
-                              "prev_hash", "hash"},
-                )
-                for sql in INDEXES.values():
-                    conn.execute(sql)
-                for sql in GUARDS.values():
-                    conn.execute(sql)
-                conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-
-    def _upgrade(self) -> None:
-        """Schema 1 -> 2: the same rows, fewer indexes. Only the indexes change, so a
-        read-only file stays readable as it is."""
-        conn = self.conn
-        try:
-            with self.write():
-                if conn.execute("PRAGMA user_version").fetchone()[0] == 1:
-                    for name in V1_INDEXES:
-                        conn.execute(f"DROP INDEX IF EXISTS {name}")
-                    for sql in INDEXES.values():
-                        conn.execute(sql.replace(" INDEX ", " INDEX IF NOT EXISTS ", 1))
-                    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        except ReadOnlyLedger:
-            return  # read it as schema 1
-        except LedgerError:
-            return  # locked long by another writer: read it as schema 1 this time
-        except sqlite3.OperationalError as exc:
-            if "readonly" not in str(exc):
-                raise LedgerError(f"cannot upgrade ledger {self.path}: {exc}") from None
 
     # -- transactions ---------------------------------------------------------
     @contextmanager
