@@ -119,8 +119,10 @@ def piped_items(path: str | Path, encoding: str | None, scopes: dict[str, Scope 
 
 
 def _receive(stream):
+    """The next message, or None once the reader has stopped (even mid-message)."""
     head = stream.read(HEADER.size)
     if len(head) < HEADER.size:
         return None
-    body = stream.read(HEADER.unpack(head)[0])
-    return pickle.loads(body)
+    size = HEADER.unpack(head)[0]
+    body = stream.read(size)
+    return pickle.loads(body) if len(body) == size else None

@@ -276,3 +276,10 @@ def test_both_roads_agree_on_each_backend(request, tmp_path, kind):
                 heads.append(str(lg.head()))
                 assert lg.verify() == lg.head().seq
     assert heads[0] == heads[1]
+
+
+def test_a_message_cut_short_is_a_stopped_reader_not_a_crash():
+    import io
+    body = b"x" * 10
+    assert pipeline._receive(io.BytesIO(pipeline.HEADER.pack(100) + body)) is None
+    assert pipeline._receive(io.BytesIO(b"\x01")) is None
