@@ -3,6 +3,13 @@
 * ``raw_executemany``: the rows exactly as the ledger stored them (13 columns,
   hashes included), already in memory, written with one ``executemany`` in one
   transaction into a plain table: the floor any SQLite store pays.
+* ``LedgerRows`` / ``schema_floor``: every row a bulk import writes (``events``, the read
+  model's tables, the Merkle tree's nodes), read beforehand from the cached ledger, written
+  into a fresh ledger file (the ledger's own schema) with ``executemany`` in one
+  transaction, as the import does: its PRAGMAs, the append guard dropped inside the
+  transaction and created again before COMMIT, 1,000 events at a time, each chunk followed
+  by its read-model rows and tree nodes. No Python work at all beyond ``executemany``:
+  what SQLite alone costs for this schema on the stdlib binding.
 * ``jsonl_executemany``: read the JSONL import file, ``json.loads`` every line,
   build a row (id, type, town, period, occurred_on, refers_to, the line as
   payload) and write them with one ``executemany``: the floor any importer of
@@ -30,10 +37,9 @@ from ledger import store
 
 COLUMNS = ("seq", "id", "type", "schema_version", "town", "period", "occurred_on",
            "refers_to", "recorded_at", "actor", "payload", "prev_hash", "hash")
-# the ledger's secondary indexes (README, "The ledger file"), for the indexed variant
-# and its append guard: what the ledger's schema costs in SQLite alone
-INDEXES = (*(sql.replace(" ON events", " ON t") for sql in store.INDEXES.values()),
-           store.GUARDS["events_only_append"].replace("events", "t"))
+# what the schema floor writes besides ``events``, in the order the import writes them
+LEDGER_TABLES = ("rm_findings", "rm_facts", "rm_corrections")
+CHUNK = 1000  # events a chunk, as the store hands them to the read model and the tree
 
 # interchange record type -> the ledger's event type (for the JSONL floor's rows)
 EVENT_TYPES = {"adopt": "RubricAdopted", "town": "TownRegistered", "finding": "FindingRecorded",
@@ -82,14 +88,80 @@ def last_stored_row(ledger_db: Path) -> tuple:
         conn.close()
 
 
-def create_plain_table(path: Path, columns=COLUMNS, indexed: bool = False) -> None:
+def create_plain_table(path: Path, columns=COLUMNS) -> None:
     conn = _connect(path)
     conn.execute(f"CREATE TABLE t ({columns[0]} INTEGER PRIMARY KEY, "
                  f"{', '.join(c + ' TEXT' for c in columns[1:])})")
-    if indexed:
-        for sql in INDEXES:
-            conn.execute(sql)
     conn.close()
+
+
+class LedgerRows:
+    """Every row of a ledger file's own tables, grouped by the chunk of 1,000 events
+    whose import writes them (read-model rows by their event's seq, tree nodes by the
+    last leaf they cover)."""
+
+    def __init__(self, ledger_db: Path):
+        conn = sqlite3.connect(f"file:{ledger_db}?mode=ro", uri=True)
+        try:
+            events = conn.execute(f"SELECT {', '.join(COLUMNS)} FROM events "
+                                  f"ORDER BY seq").fetchall()
+            self.events = len(events)
+            self.chunks: list[list[tuple[str, list[tuple]]]] = [
+                [(_insert_sql("events", COLUMNS), events[i:i + CHUNK])]
+                for i in range(0, len(events), CHUNK)]
+            # each chunk ends by moving the read model's and the tree's marks
+            self.marks = [[(STATE_SQL.format(table=t), [(key, part[-1][0])])
+                           for t, key in (("rm_state", "applied_seq"), ("merkle_state", "size"))]
+                          for [(_, part)] in self.chunks]
+            for table in LEDGER_TABLES:
+                columns = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
+                self._spread(_insert_sql(table, columns), columns.index("seq"),
+                             conn.execute(f"SELECT * FROM {table} ORDER BY seq"))
+            # node (level, idx) is written with leaf (idx + 1) * 2**level, its last
+            self._spread(_insert_sql("merkle_nodes", ("level", "idx", "hash")), None,
+                         conn.execute("SELECT level, idx, hash, (idx + 1) << level "
+                                      "FROM merkle_nodes ORDER BY (idx + 1) << level, level"))
+        finally:
+            conn.close()
+
+    def _spread(self, sql: str, seq_at: int | None, rows) -> None:
+        by_chunk: dict[int, list[tuple]] = {}
+        for row in rows:
+            seq = row[seq_at] if seq_at is not None else row[-1]
+            by_chunk.setdefault((seq - 1) // CHUNK, []).append(
+                row if seq_at is not None else row[:-1])
+        for i, part in sorted(by_chunk.items()):
+            self.chunks[i].append((sql, part))
+
+
+STATE_SQL = ("INSERT INTO {table} (key, value) VALUES (?, ?) "
+             "ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+
+
+def _insert_sql(table: str, columns) -> str:
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+
+
+def create_ledger_file(path: Path) -> None:
+    """An empty ledger file with the ledger's own schema (made by the ledger)."""
+    import ledger
+    with ledger.open(path):
+        pass
+
+
+def schema_floor(path: Path, rows: LedgerRows) -> int:
+    """Write ``rows`` into the empty ledger file ``path`` as a bulk import does."""
+    conn = _connect(path)
+    conn.execute("PRAGMA cache_size=-32768")  # the ledger's own (ledger/store/sqlite.py)
+    conn.execute("BEGIN IMMEDIATE")
+    conn.execute("DROP TRIGGER events_only_append")
+    for chunk, marks in zip(rows.chunks, rows.marks):
+        for sql, part in (*chunk, *marks):
+            conn.executemany(sql, part)
+    conn.execute(store.GUARDS["events_only_append"])
+    conn.execute("COMMIT")
+    conn.close()
+    return rows.events
 
 
 def raw_executemany(path: Path, rows: list[tuple]) -> int:

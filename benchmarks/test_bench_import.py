@@ -34,20 +34,39 @@ def test_import_ledger(benchmark, bench, jsonl, workers):
 
 
 @pytest.mark.benchmark(group="import")
-@pytest.mark.parametrize("indexed", [False, True], ids=["plain", "indexed"])
-def test_import_raw_executemany(benchmark, bench, ledger_db, indexed):
+def test_import_raw_executemany(benchmark, bench, ledger_db):
     """The ledger's own rows (from the cached ledger), one executemany into a plain table."""
     rows = peers.stored_rows(ledger_db)
 
     def setup():
         path = bench.scratch_path("raw.db")
-        peers.create_plain_table(path, indexed=indexed)
+        peers.create_plain_table(path)
         return (path, rows), {}
 
     times = run(benchmark, peers.raw_executemany, setup=setup,
                 teardown=lambda path, rows: remove_db(path), rounds=IMPORT_ROUNDS[bench.size])
-    record(benchmark, bench, "import.raw_indexed" if indexed else "import.raw",
-           peers.sqlite_version(), times, events=len(rows))
+    record(benchmark, bench, "import.raw", peers.sqlite_version(), times, events=len(rows))
+
+
+@pytest.mark.benchmark(group="import")
+def test_import_schema_floor(benchmark, bench, ledger_db):
+    """Every row an import writes (events, read model, tree), built beforehand, written
+    into the ledger's own schema as the import writes them: SQLite alone."""
+    rows = peers.LedgerRows(ledger_db)
+
+    def setup():
+        path = bench.scratch_path("schema.db")
+        peers.create_ledger_file(path)
+        return (path, rows), {}
+
+    def target(path, rows):
+        assert peers.schema_floor(path, rows) == bench.events
+
+    times = run(benchmark, target, setup=setup, teardown=lambda path, rows: remove_db(path),
+                rounds=IMPORT_ROUNDS[bench.size])
+    record(benchmark, bench, "import.schema_floor", peers.sqlite_version(), times,
+           events=rows.events)
+    del rows
 
 
 @pytest.mark.benchmark(group="import")
