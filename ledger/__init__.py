@@ -26,7 +26,6 @@ them in Chinese (``ledger.text.messages``).
 True
 """
 
-from ledger.application import Ledger, open
 from ledger.errors import (
     CalendarError,
     LedgerError,
@@ -44,3 +43,17 @@ __all__ = ["CalendarError", "Ledger", "LedgerError", "RubricError", "SchemaError
            "TamperError", "UnknownClause", "UnknownName", "UnknownPeriod", "UnknownTown",
            "ValidationError", "open"]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    # ``Ledger`` and ``open`` load the application (and everything under it) on first use,
+    # so a process that needs only a lower layer (the import's reading process, verify's
+    # workers) starts without it
+    if name in ("Ledger", "open"):
+        from ledger import application
+        return getattr(application, name)
+    raise AttributeError(f"module 'ledger' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
