@@ -20,6 +20,7 @@ from contextlib import contextmanager, nullcontext
 from functools import lru_cache
 from typing import Iterable, Iterator
 
+from ledger.store import postgres_rows
 from ledger.store import rows as sqlite_rows
 
 
@@ -105,16 +106,13 @@ class Postgresql:
 
     def event_rows(self, conn, after_seq: int = 0,
                    before_seq: int | None = None) -> Iterator[tuple]:
-        from ledger.store import postgres
-        return postgres.event_rows(conn, after_seq, before_seq)
+        return postgres_rows.event_rows(conn, after_seq, before_seq)
 
     def seqs_of(self, conn, ids: Iterable[str]) -> dict[str, int]:
-        from ledger.store import postgres
-        return postgres.seqs_of(conn, ids)
+        return postgres_rows.seqs_of(conn, ids)
 
     def lock_writers(self, conn) -> None:
-        from ledger.store import postgres
-        postgres.lock_writers(conn)
+        postgres_rows.lock_writers(conn)
 
     @contextmanager
     def snapshot(self, conn):
