@@ -283,3 +283,27 @@ def test_a_message_cut_short_is_a_stopped_reader_not_a_crash():
     body = b"x" * 10
     assert pipeline._receive(io.BytesIO(pipeline.HEADER.pack(100) + body)) is None
     assert pipeline._receive(io.BytesIO(b"\x01")) is None
+
+
+def test_the_reading_process_starts_without_the_application():
+    # the reader imports only what it runs: not the application and the layers above it
+    code = ("import sys, ledger.importing.readahead; "
+            "print(sorted(m for m in sys.modules if m.startswith(('ledger.application', "
+            "'ledger.projections', 'ledger.readmodel', 'ledger.exports', 'ledger.cli'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"
+    assert ledger.open.__module__ == "ledger.application"  # still there on first use
+
+
+@pytest.mark.skipif(not hasattr(__import__("fcntl"), "F_GETPIPE_SZ"), reason="Linux only")
+def test_the_pipe_holds_a_whole_message():
+    import fcntl
+    r, w = os.pipe()
+    try:
+        with os.fdopen(r, "rb") as stream:
+            assert fcntl.fcntl(stream.fileno(), fcntl.F_GETPIPE_SZ) < pipeline.PIPE_BYTES
+            pipeline._widen(stream)
+            assert fcntl.fcntl(stream.fileno(), fcntl.F_GETPIPE_SZ) == pipeline.PIPE_BYTES
+    finally:
+        os.close(w)

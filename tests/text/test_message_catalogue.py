@@ -44,8 +44,9 @@ INDIRECT = {
 # Functions whose returned f-strings become a TamperError's message.
 FAILURE_FUNCTIONS = re.compile(r"(?:_?time_failure|_verify_\w+)$")
 # Internal errors that mean a bug, not bad input: not translated (they never reach `error:`).
+# AttributeError: the package's lazy ``__getattr__`` (Python's protocol for a missing name).
 INTERNAL = {"ValueError", "TypeError", "AssertionError", "NotImplementedError", "KeyError",
-            "RuntimeError", "StopIteration"}
+            "RuntimeError", "StopIteration", "AttributeError"}
 
 # Sample values for a placeholder, by the name it reads (``e.id`` -> ``id``; first match wins).
 SAMPLES = [
