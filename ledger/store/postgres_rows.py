@@ -10,7 +10,7 @@ import threading
 from typing import Iterable, Iterator
 
 from ledger.store.chain import COLUMNS
-from ledger.store.rows import StoredEvent, StoreReader
+from ledger.store.rows import StoredEvent, StoreReader, criteria
 
 PAGE = 5000  # rows per query when streaming events()
 SELECT = f"SELECT {', '.join(COLUMNS)} FROM events"
@@ -62,19 +62,8 @@ def select_events(conn, *, type: str | Iterable[str] | None = None, town: str | 
     The pages stop at the last seq there was when the first was read: every snapshot
     is a prefix of the chain, so the events are exactly one snapshot's.
     """
-    where, params = [], []
-    if unscoped:
-        where.append("(town IS NULL OR period IS NULL)")
-    if type is not None:
-        where.append("type = ANY(%s)")
-        params.append([type] if isinstance(type, str) else list(type))
-    for column, value in (("town", town), ("period", period), ("refers_to", refers_to)):
-        if value is not None:
-            where.append(f"{column} = %s")
-            params.append(value)
-    if recorded_until is not None:
-        where.append("recorded_at <= %s")
-        params.append(recorded_until)
+    where, params = criteria("%s", type=type, town=town, period=period, refers_to=refers_to,
+                             recorded_until=recorded_until, unscoped=unscoped)
     where = ["seq > %s", "seq <= %s", *where]
     sql = f"{SELECT} WHERE {' AND '.join(where)} ORDER BY seq LIMIT {PAGE}"
     lock = lock or threading.RLock()
