@@ -62,9 +62,10 @@ def select_events(conn, *, type: str | Iterable[str] | None = None, town: str | 
     The pages stop at the last seq there was when the first was read: every snapshot
     is a prefix of the chain, so the events are exactly one snapshot's.
     """
-    where, params = criteria("%s", type=type, town=town, period=period, refers_to=refers_to,
+    where, params = criteria(type=type, town=town, period=period, refers_to=refers_to,
                              recorded_until=recorded_until, unscoped=unscoped)
-    where = ["seq > %s", "seq <= %s", *where]
+    # the terms are fixed text and placeholders (values are bound): psycopg's mark is %s
+    where = ["seq > %s", "seq <= %s", *(term.replace("?", "%s") for term in where)]
     sql = f"{SELECT} WHERE {' AND '.join(where)} ORDER BY seq LIMIT {PAGE}"
     lock = lock or threading.RLock()
     with lock:

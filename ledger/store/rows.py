@@ -151,13 +151,13 @@ class StoreReader:
         return list(self._select(self._conn, **criteria))
 
 
-def criteria(mark: str, *, type: str | Iterable[str] | None = None, town: str | None = None,
+def criteria(*, type: str | Iterable[str] | None = None, town: str | None = None,
              period: str | None = None, refers_to: str | None = None,
              recorded_until: str | None = None, unscoped: bool = False) -> tuple[list, list]:
-    """The terms of :func:`select_events`' WHERE and their parameters, ``mark`` being the
-    driver's placeholder (``?`` for sqlite3, ``%s`` for psycopg).
+    """The terms of :func:`select_events`' WHERE (``?`` placeholders) and their parameters;
+    PostgreSQL's reader swaps the placeholders for psycopg's.
 
-    >>> criteria("?", type=["A", "B"], town="沙溪镇")
+    >>> criteria(type=["A", "B"], town="沙溪镇")
     (['type IN (?, ?)', 'town = ?'], ['A', 'B', '沙溪镇'])
     """
     where, params = [], []
@@ -165,14 +165,14 @@ def criteria(mark: str, *, type: str | Iterable[str] | None = None, town: str | 
         where.append(UNSCOPED)
     if type is not None:
         types = [type] if isinstance(type, str) else list(type)
-        where.append(f"type IN ({', '.join([mark] * len(types))})")
+        where.append(f"type IN ({', '.join('?' * len(types))})")
         params += types
     for column, value in (("town", town), ("period", period), ("refers_to", refers_to)):
         if value is not None:
-            where.append(f"{column} = {mark}")
+            where.append(f"{column} = ?")
             params.append(value)
     if recorded_until is not None:
-        where.append(f"recorded_at <= {mark}")
+        where.append("recorded_at <= ?")
         params.append(recorded_until)
     return where, params
 
@@ -186,7 +186,7 @@ def select_events(conn, *, type: str | Iterable[str] | None = None, town: str | 
     ``unscoped=True`` keeps only events without a town or a period, and reads them
     through their own small index: ask it when selecting registrations or adoptions.
     """
-    where, params = criteria("?", type=type, town=town, period=period, refers_to=refers_to,
+    where, params = criteria(type=type, town=town, period=period, refers_to=refers_to,
                              recorded_until=recorded_until, unscoped=unscoped)
     where, params = ["seq > ?", *where], [after_seq, *params]
     sql = f"SELECT {', '.join(COLUMNS)} FROM events WHERE {' AND '.join(where)} ORDER BY seq"
