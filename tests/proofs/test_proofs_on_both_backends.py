@@ -6,6 +6,7 @@ the database's superuser caught by the consistency proof against an earlier chec
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 
 import pytest
 
@@ -240,14 +241,28 @@ class _Row:
             setattr(self, k, v)
 
 
-def _forge_with_psql(url: str, seq: int, old: str, new: str) -> None:
-    """As the database's superuser: the triggers off, event ``seq``'s town renamed in its
-    payload and envelope, every later hash recomputed, the head and the Merkle tree made
-    to agree, the read model dropped (rebuilt from the forgery), the triggers back on."""
+@contextmanager
+def _as_superuser(url: str):
+    """One transaction as the database's superuser with the guard triggers off; on the
+    way out the Merkle tree is rebuilt to agree (it is plain rows too: a careful forger
+    redoes it), the read model dropped (rebuilt from the forgery) and the triggers put back."""
     import psycopg
     with psycopg.connect(url, autocommit=True) as raw, raw.transaction():
         raw.execute("ALTER TABLE events DISABLE TRIGGER USER")
         raw.execute("ALTER TABLE ledger_head DISABLE TRIGGER USER")
+        yield raw
+        tree.rebuild(raw)
+        for table in ("rm_findings", "rm_corrections", "rm_facts", "rm_state"):
+            raw.execute(f"DROP TABLE IF EXISTS {table}")
+        raw.execute("ALTER TABLE ledger_head ENABLE TRIGGER USER")
+        raw.execute("ALTER TABLE events ENABLE TRIGGER USER")
+
+
+def _forge_with_psql(url: str, seq: int, old: str, new: str) -> None:
+    """As the database's superuser: the triggers off, event ``seq``'s town renamed in its
+    payload and envelope, every later hash recomputed, the head and the Merkle tree made
+    to agree, the read model dropped (rebuilt from the forgery), the triggers back on."""
+    with _as_superuser(url) as raw:
         rows = raw.execute(f"SELECT {', '.join(COLUMNS)} FROM events WHERE seq >= %s "
                            f"ORDER BY seq", (seq,)).fetchall()
         prev = raw.execute("SELECT hash FROM events WHERE seq = %s", (seq - 1,)).fetchone()[0]
@@ -262,11 +277,6 @@ def _forge_with_psql(url: str, seq: int, old: str, new: str) -> None:
                         "WHERE seq = %s", (e.town, e.payload, prev, digest, e.seq))
             prev = digest
         raw.execute("UPDATE ledger_head SET hash = %s", (prev,))
-        tree.rebuild(raw)  # the tree is plain rows too: a careful forger redoes it
-        for table in ("rm_findings", "rm_corrections", "rm_facts", "rm_state"):
-            raw.execute(f"DROP TABLE IF EXISTS {table}")
-        raw.execute("ALTER TABLE ledger_head ENABLE TRIGGER USER")
-        raw.execute("ALTER TABLE events ENABLE TRIGGER USER")
 
 
 def test_a_rewrite_by_the_superuser_is_caught_by_the_earlier_signed_checkpoint(pg_url):
@@ -309,18 +319,10 @@ def test_an_appeal_packet_from_a_postgresql_ledger_checks_offline(tmp_path, pg_u
 def _cut_with_psql(url: str, after: int) -> None:
     """As the database's superuser: every event after seq ``after`` deleted, the head and
     the Merkle tree made to agree, the read model dropped."""
-    import psycopg
-    with psycopg.connect(url, autocommit=True) as raw, raw.transaction():
-        raw.execute("ALTER TABLE events DISABLE TRIGGER USER")
-        raw.execute("ALTER TABLE ledger_head DISABLE TRIGGER USER")
+    with _as_superuser(url) as raw:
         raw.execute("DELETE FROM events WHERE seq > %s", (after,))
         raw.execute("UPDATE ledger_head SET (seq, hash) = (SELECT seq, hash FROM events "
                     "WHERE seq = %s)", (after,))
-        tree.rebuild(raw)
-        for table in ("rm_findings", "rm_corrections", "rm_facts", "rm_state"):
-            raw.execute(f"DROP TABLE IF EXISTS {table}")
-        raw.execute("ALTER TABLE ledger_head ENABLE TRIGGER USER")
-        raw.execute("ALTER TABLE events ENABLE TRIGGER USER")
 
 
 def test_the_tail_cut_by_the_superuser_and_grown_again(pg_url):
